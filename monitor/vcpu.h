@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* The virtual CPU: guest architectural state and the monitor's view of it. */
+#ifndef BT386_MONITOR_VCPU_H
+#define BT386_MONITOR_VCPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* General registers, in x86 encoding order (ModRM reg numbers). */
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+/* Segment registers, in x86 encoding order (MOV Sreg numbers). */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
+
+/* EFLAGS bits. */
+#define EFL_CF   0x00000001u
+#define EFL_FIXED 0x00000002u /* bit 1 always reads as one */
+#define EFL_PF   0x00000004u
+#define EFL_AF   0x00000010u
+#define EFL_ZF   0x00000040u
+#define EFL_SF   0x00000080u
+#define EFL_TF   0x00000100u
+#define EFL_IF   0x00000200u
+#define EFL_DF   0x00000400u
+#define EFL_OF   0x00000800u
+#define EFL_IOPL 0x00003000u
+#define EFL_NT   0x00004000u
+#define EFL_RF   0x00010000u
+#define EFL_VM   0x00020000u
+#define EFL_AC   0x00040000u
+#define EFL_VIF  0x00080000u
+#define EFL_VIP  0x00100000u
+#define EFL_ID   0x00200000u
+/* The bits that live in host RFLAGS while translated code runs. */
+#define EFL_HOST_MASK (EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_OF | EFL_DF)
+
+/* CR0 bits. */
+#define CR0_PE 0x00000001u
+#define CR0_MP 0x00000002u
+#define CR0_EM 0x00000004u
+#define CR0_TS 0x00000008u
+#define CR0_ET 0x00000010u
+#define CR0_NE 0x00000020u
+#define CR0_WP 0x00010000u
+#define CR0_AM 0x00040000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+
+/* Exception vectors. */
+enum {
+    EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
+    EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11,
+    EXC_SS = 12, EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17,
+    EXC_MC = 18, EXC_XM = 19,
+};
+
+/*
+ * Why translated code returned to the monitor. Translated code stores the
+ * reason in vcpu->exit_reason and the guest EIP to continue at in vcpu->eip.
+ */
+enum exit_reason {
+    EXIT_NONE,
+    EXIT_CHAIN,     /* direct branch not yet chained; exit_arg = patch site */
+    EXIT_LOOKUP,    /* indirect branch missed the jump cache */
+    EXIT_EMULATE,   /* sensitive instruction at eip: the monitor runs it */
+    EXIT_UNDEFINED, /* instruction at eip is invalid or not translated: #UD */
+    EXIT_INTERRUPT, /* the poll page was armed: deliver an event */
+    EXIT_FAULT,     /* host fault in translated code; see fault_* fields */
+    EXIT_BUDGET,    /* the run budget ran out */
+    EXIT_MAX
+};
+
+/* Host faults recovered by the signal handler. */
+enum fault_kind {
+    FAULT_NONE,
+    FAULT_MEMORY,   /* access to an address with no backing: fault_addr */
+    FAULT_DIVIDE,   /* #DE from DIV/IDIV */
+    FAULT_EXCEPTION /* other guest exception: fault_vector */
+};
+
+/* A segment register with its hidden descriptor cache. */
+struct segment {
+    uint16_t sel;   /* visible selector */
+    uint32_t base;  /* cached base address */
+    uint32_t limit; /* cached limit, in bytes (granularity applied) */
+    uint16_t attr;  /* descriptor bits 40..47 and 52..55 (type, S, DPL, P, AVL, L, D/B, G) */
+};
+#define SEG_ATTR_DB 0x400u /* default operation size 32-bit */
+
+/* Number of jump-cache entries (indexed by the low 16 bits of guest EIP). */
+#define JC_SIZE 65536
+
+/* Counters printed by --stats. */
+struct vcpu_stats {
+    uint64_t blocks_translated;
+    uint64_t insns_translated;
+    uint64_t code_bytes;
+    uint64_t translate_ns;
+    uint64_t exits[EXIT_MAX];
+    uint64_t emulated[64];     /* by enum emu_kind (monitor/emulate.h) */
+    uint64_t exceptions[32];   /* by vector */
+    uint64_t signals;          /* host signals taken in translated code */
+    uint64_t chains;           /* direct branches patched */
+    uint64_t undefined;        /* #UD raised for untranslated instructions */
+};
+
+/*
+ * The first part of this structure has a fixed layout: translated code and
+ * dbt/trampoline.S address it as [r14 + offset]. Keep VCPU_OFF_* in step.
+ */
+struct vcpu {
+    uint32_t regs[8];     /* 0x00: guest GPRs, encoding order */
+    uint32_t eip;         /* 0x20 */
+    uint32_t eflags;      /* 0x24: full guest EFLAGS (outside translated code) */
+    uint64_t host_rflags; /* 0x28: RFLAGS captured by the exit stub */
+    uint64_t host_rsp;    /* 0x30: host stack pointer saved by bt_enter */
+    uint64_t exit_reason; /* 0x38 */
+    uint64_t exit_arg;    /* 0x40 */
+    void *enter_target;   /* 0x48: host code bt_enter jumps to */
+    void *exit_fn;        /* 0x50: the exit stub (bt_exit) */
+    uint64_t phys_base;   /* 0x58: host address of guest physical 0 */
+    uint32_t seg_base[SEG_COUNT]; /* 0x60: copies of seg[].base for code */
+    uint32_t pad0[2];
+
+    /* Host-side fault report, filled by the signal handler. */
+    uint32_t fault_kind;
+    uint32_t fault_vector;
+    uint64_t fault_addr;
+
+    /* Guest system state. */
+    struct segment seg[SEG_COUNT];
+    struct { uint32_t base; uint16_t limit; } gdtr, idtr;
+    struct segment ldtr, tr;
+    uint32_t cr0, cr2, cr3, cr4;
+    int cpl;
+    bool halted;
+    bool shutdown;        /* triple fault or power-off: stop the machine */
+    bool reset_requested;
+    int exit_status;      /* process exit status when shutdown is set */
+    char shutdown_why[96];
+
+    struct vcpu_stats stats;
+
+    /* Port I/O, wired by the board; dbt never sees devices directly. */
+    uint32_t (*io_read)(void *opaque, uint16_t port, unsigned size);
+    void (*io_write)(void *opaque, uint16_t port, unsigned size, uint32_t val);
+    void *io_opaque;
+
+    /* Guest RAM, as the host sees it (also phys_base .. phys_base + ram_size). */
+    uint8_t *ram;
+    uint32_t ram_size;
+
+    /* Translator state (dbt/). */
+    struct dbt *dbt;
+
+    /* Jump cache: tag is -(guest eip) so tag + eip == 0 on a hit. */
+    uint64_t jc_tag[JC_SIZE];
+    void *jc_host[JC_SIZE];
+
+    /* The poll page: translated code loads from it at every block entry;
+     * the monitor makes it PROT_NONE to force an exit. Page aligned. */
+    uint8_t poll_page[4096] __attribute__((aligned(4096)));
+};
+
+#define VCPU_OFF_REGS        0x00
+#define VCPU_OFF_EIP         0x20
+#define VCPU_OFF_EFLAGS      0x24
+#define VCPU_OFF_HOST_RFLAGS 0x28
+#define VCPU_OFF_HOST_RSP    0x30
+#define VCPU_OFF_EXIT_REASON 0x38
+#define VCPU_OFF_EXIT_ARG    0x40
+#define VCPU_OFF_ENTER       0x48
+#define VCPU_OFF_EXIT_FN     0x50
+#define VCPU_OFF_PHYS_BASE   0x58
+#define VCPU_OFF_SEG_BASE    0x60
+
+/* Allocate a vCPU (page aligned, zeroed, in reset state); NULL on failure. */
+struct vcpu *vcpu_create(void);
+void vcpu_destroy(struct vcpu *v);
+
+/* Put the vCPU in the state the Multiboot spec gives at kernel entry. */
+void vcpu_set_flat32(struct vcpu *v, uint32_t eip);
+
+/* Ask translated code to return to the monitor soon (thread safe). */
+void vcpu_kick(struct vcpu *v);
+/* Undo vcpu_kick (monitor thread only). */
+void vcpu_unkick(struct vcpu *v);
+
+#endif
