@@ -1,1 +1,5 @@
 # SPDX-License-Identifier: MIT
+# Device unit tests: the I/O bus, the UART, debug-exit and the POST port.
+bt386_unit_test(test_bus test_bus.c bt386_devices)
+bt386_unit_test(test_uart test_uart.c bt386_devices)
+bt386_unit_test(test_debugexit test_debugexit.c bt386_devices)
