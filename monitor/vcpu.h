@@ -134,6 +134,9 @@ struct vcpu {
     struct segment ldtr, tr;
     uint32_t cr0, cr2, cr3, cr4;
     int cpl;
+    int delivering;       /* exception being delivered, + 1 (0: none) */
+    bool no_reboot;       /* a triple fault stops instead of resetting */
+    bool intr_shadow;     /* STI / MOV SS: no interrupt before the next insn */
     bool halted;
     bool shutdown;        /* triple fault or power-off: stop the machine */
     bool reset_requested;
@@ -181,6 +184,9 @@ void vcpu_destroy(struct vcpu *v);
 
 /* Put the vCPU in the state the Multiboot spec gives at kernel entry. */
 void vcpu_set_flat32(struct vcpu *v, uint32_t eip);
+
+/* Invalidate the jump cache (after a mode change or a flush). */
+void vcpu_jc_clear(struct vcpu *v);
 
 /* Ask translated code to return to the monitor soon (thread safe). */
 void vcpu_kick(struct vcpu *v);

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/* The code cache: blocks keyed by guest address and mode, chaining, jump
+ * cache, and lookups from host PC back to the block (for signals). */
+#include "dbt/internal.h"
+#include "dbt/trace.h"
+#include "monitor/vcpu.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#define PCMAP_PER_BLOCK_AVG 16
+#define JC_INVALID_TAG 1 /* tag + eip never wraps to 0 for a 32-bit eip */
+
+struct dbt *dbt_create(size_t cache_bytes)
+{
+    struct dbt *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    d->dec = decoder_create();
+    d->code = mmap(NULL, cache_bytes, PROT_READ | PROT_WRITE | PROT_EXEC,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    d->code_size = cache_bytes;
+    d->max_blocks = cache_bytes / 128;
+    d->max_pcmap = d->max_blocks * PCMAP_PER_BLOCK_AVG;
+    d->blocks = calloc(d->max_blocks, sizeof(*d->blocks));
+    d->pcmaps = calloc(d->max_pcmap, sizeof(*d->pcmaps));
+    if (!d->dec || d->code == MAP_FAILED || !d->blocks || !d->pcmaps) {
+        if (d->code != MAP_FAILED)
+            munmap(d->code, cache_bytes);
+        d->code = NULL;
+        dbt_destroy(d);
+        return NULL;
+    }
+    return d;
+}
+
+void dbt_destroy(struct dbt *d)
+{
+    if (!d)
+        return;
+    if (d->code)
+        munmap(d->code, d->code_size);
+    decoder_destroy(d->dec);
+    free(d->blocks);
+    free(d->pcmaps);
+    free(d);
+}
+
+uint32_t dbt_mode(const struct vcpu *v)
+{
+    uint32_t m = 0;
+    if (v->seg[SEG_CS].attr & SEG_ATTR_DB)
+        m |= MODE_CODE32;
+    if (v->seg[SEG_SS].attr & SEG_ATTR_DB)
+        m |= MODE_STACK32;
+    if ((v->seg[SEG_CS].base | v->seg[SEG_DS].base | v->seg[SEG_ES].base |
+         v->seg[SEG_SS].base) == 0)
+        m |= MODE_FLAT;
+    return m;
+}
+
+static unsigned hash_key(uint32_t linear, uint32_t mode)
+{
+    uint32_t h = (linear ^ (mode << 29)) * 0x9e3779b1u;
+    return h >> (32 - HASH_BITS);
+}
+
+static void jc_clear(struct vcpu *v)
+{
+    for (size_t i = 0; i < JC_SIZE; i++)
+        v->jc_tag[i] = JC_INVALID_TAG;
+}
+
+void dbt_flush(struct dbt *d, struct vcpu *v)
+{
+    d->generation++;
+    d->code_used = 0;
+    d->nblocks = 0;
+    d->npcmap = 0;
+    memset(d->hash, 0, sizeof(d->hash));
+    jc_clear(v);
+}
+
+void dbt_jc_fill(struct vcpu *v, struct block *b)
+{
+    size_t i = b->eip & (JC_SIZE - 1);
+    v->jc_tag[i] = (uint64_t)0 - b->eip;
+    v->jc_host[i] = b->host;
+}
+
+static struct block *lookup(struct dbt *d, uint32_t eip, uint32_t cs_base,
+                            uint32_t mode)
+{
+    struct block *b = d->hash[hash_key(eip + cs_base, mode)];
+    for (; b; b = b->hash_next)
+        if (b->eip == eip && b->mode == mode &&
+            (b->mode & MODE_FLAT || cs_base == b->cs_base))
+            return b;
+    return NULL;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Room for one more block? If not, start the cache over. */
+static void ensure_room(struct dbt *d, struct vcpu *v)
+{
+    if (d->code_used + BLOCK_MAX_HOST > d->code_size ||
+        d->nblocks == d->max_blocks ||
+        d->npcmap + BLOCK_MAX_INSNS > d->max_pcmap)
+        dbt_flush(d, v);
+}
+
+static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode)
+{
+    uint64_t t0 = now_ns();
+    ensure_room(d, v);
+    struct block *b = &d->blocks[d->nblocks];
+    struct emitter e;
+    emit_init(&e, d->code + d->code_used, BLOCK_MAX_HOST);
+    memset(b, 0, sizeof(*b));
+    b->cs_base = v->seg[SEG_CS].base;
+    translate_block(d, v, mode, &e, b, &d->pcmaps[d->npcmap]);
+    if (e.overflow)
+        abort(); /* BLOCK_MAX_HOST is sized so this cannot happen */
+    d->nblocks++;
+    d->npcmap += b->ninsns;
+    d->code_used += (e.p - e.start + 15) & ~(size_t)15;
+    unsigned h = hash_key(b->eip + b->cs_base, mode);
+    b->hash_next = d->hash[h];
+    d->hash[h] = b;
+    v->stats.blocks_translated++;
+    v->stats.insns_translated += b->ninsns;
+    v->stats.code_bytes += b->host_len;
+    v->stats.translate_ns += now_ns() - t0;
+    if (dbt_trace_mask & (TRACE_IN_ASM | TRACE_OUT_ASM))
+        dbt_trace_block(d, v, b);
+    return b;
+}
+
+struct block *dbt_find(struct dbt *d, struct vcpu *v)
+{
+    uint32_t mode = dbt_mode(v);
+    struct block *b = lookup(d, v->eip, v->seg[SEG_CS].base, mode);
+    return b ? b : translate(d, v, mode);
+}
+
+uint64_t dbt_generation(const struct dbt *d)
+{
+    return d->generation;
+}
+
+void dbt_chain(struct dbt *d, uint8_t *site, uint64_t generation,
+               struct block *b)
+{
+    if (generation != d->generation || !dbt_in_cache(d, site))
+        return;
+    emit_patch_rel32(site, b->host);
+}
+
+bool dbt_in_cache(struct dbt *d, const void *pc)
+{
+    const uint8_t *p = pc;
+    return d->code && p >= d->code && p < d->code + d->code_used;
+}
+
+struct block *dbt_block_at(struct dbt *d, const void *pc)
+{
+    const uint8_t *p = pc;
+    size_t lo = 0, hi = d->nblocks;
+    if (!dbt_in_cache(d, pc))
+        return NULL;
+    while (lo < hi) { /* last block whose host start <= pc */
+        size_t mid = (lo + hi) / 2;
+        if (d->blocks[mid].host <= p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    struct block *b = &d->blocks[lo - 1];
+    return p < b->host + b->host_len ? b : NULL;
+}
+
+const struct pcmap *dbt_pcmap_at(const struct block *b, const void *pc)
+{
+    uint32_t off = (uint32_t)((const uint8_t *)pc - b->host);
+    const struct pcmap *best = &b->pcmap[0];
+    for (uint32_t i = 0; i < b->ninsns; i++)
+        if (b->pcmap[i].host_off <= off)
+            best = &b->pcmap[i];
+    return best;
+}
+
+bool dbt_decode_at(struct dbt *d, struct vcpu *v, uint32_t eip,
+                   struct insn *out)
+{
+    size_t avail = 0;
+    const uint8_t *code = guest_code(v, v->seg[SEG_CS].base + eip, &avail);
+    return code && decode_insn(d->dec, code, avail, eip,
+                               dbt_mode(v) & MODE_CODE32, out);
+}

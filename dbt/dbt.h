@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* The translator's interface to the monitor: find or make host code. */
+#ifndef BT386_DBT_DBT_H
+#define BT386_DBT_DBT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vcpu;
+struct insn;
+
+/* Mode bits that change what guest bytes mean; part of the cache key. */
+#define MODE_CODE32 0x1 /* CS.D: 32-bit default operand and address size */
+#define MODE_STACK32 0x2 /* SS.B: 32-bit stack pointer */
+#define MODE_FLAT 0x4   /* CS, DS, ES, SS bases are all zero */
+
+/* One host-PC -> guest-EIP record, at the start of each guest instruction. */
+struct pcmap {
+    uint32_t host_off;  /* offset of the instruction's host code in the block */
+    uint32_t eip;       /* guest EIP of the instruction */
+    uint32_t flags;     /* PCF_* */
+};
+#define PCF_RSI_IN_R11 0x1 /* guest ESI is parked in R11 around the access */
+
+/* A translated block. */
+struct block {
+    uint32_t eip;        /* guest EIP at the start */
+    uint32_t cs_base;    /* CS base it was translated under */
+    uint32_t mode;       /* MODE_* */
+    uint32_t guest_len;  /* bytes of guest code covered */
+    uint32_t ninsns;
+    uint8_t *host;       /* entry point in the code cache */
+    uint32_t host_len;
+    struct pcmap *pcmap; /* ninsns entries */
+    struct block *hash_next;
+};
+
+struct dbt;
+
+/* Create the translator with a code cache of cache_bytes; NULL on failure. */
+struct dbt *dbt_create(size_t cache_bytes);
+void dbt_destroy(struct dbt *d);
+
+/* Current mode key of the vCPU. */
+uint32_t dbt_mode(const struct vcpu *v);
+
+/*
+ * Return the block for guest EIP v->eip in the current mode, translating it
+ * if needed. Never NULL: undecodable code becomes a block that raises #UD.
+ */
+struct block *dbt_find(struct dbt *d, struct vcpu *v);
+
+/* Flush counter: a patch site recorded before a flush is stale. */
+uint64_t dbt_generation(const struct dbt *d);
+
+/* Point the branch whose rel32 field is at `site` (recorded when the cache
+ * had `generation`) to block b: chaining. Stale sites are ignored. */
+void dbt_chain(struct dbt *d, uint8_t *site, uint64_t generation,
+               struct block *b);
+
+/* Record b in the jump cache for indirect branches. */
+void dbt_jc_fill(struct vcpu *v, struct block *b);
+
+/* Drop every translation (cache full, mode change, code written). */
+void dbt_flush(struct dbt *d, struct vcpu *v);
+
+/* Find the block holding host address pc, or NULL (signal handler use). */
+struct block *dbt_block_at(struct dbt *d, const void *pc);
+/* The pcmap record for host pc inside block b. */
+const struct pcmap *dbt_pcmap_at(const struct block *b, const void *pc);
+
+/* Decode the guest instruction at v->eip (for the monitor's emulator). */
+bool dbt_decode_at(struct dbt *d, struct vcpu *v, uint32_t eip,
+                   struct insn *out);
+
+/* The bounds of the code cache (signal handler use). */
+bool dbt_in_cache(struct dbt *d, const void *pc);
+
+/* Enter translated code at v->enter_target; returns when it exits, with
+ * the guest state saved in v (dbt/trampoline.S). */
+void bt_enter(struct vcpu *v);
+
+/* Install the host signal handlers that recover guest state from faults
+ * in translated code, for this vCPU and translator. */
+int dbt_signals_install(struct dbt *d, struct vcpu *v);
+
+#endif

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: MIT
+/* Decoding: Capstone turns guest bytes into our instruction record. */
+#include "dbt/decode.h"
+#include "monitor/vcpu.h"
+
+#include <capstone/capstone.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct decoder {
+    csh cs32, cs16;
+    cs_insn *ci32, *ci16;
+};
+
+struct decoder *decoder_create(void)
+{
+    struct decoder *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    if (cs_open(CS_ARCH_X86, CS_MODE_32, &d->cs32) != CS_ERR_OK ||
+        cs_open(CS_ARCH_X86, CS_MODE_16, &d->cs16) != CS_ERR_OK) {
+        free(d);
+        return NULL;
+    }
+    cs_option(d->cs32, CS_OPT_DETAIL, CS_OPT_ON);
+    cs_option(d->cs16, CS_OPT_DETAIL, CS_OPT_ON);
+    d->ci32 = cs_malloc(d->cs32);
+    d->ci16 = cs_malloc(d->cs16);
+    return d;
+}
+
+void decoder_destroy(struct decoder *d)
+{
+    if (!d)
+        return;
+    cs_free(d->ci32, 1);
+    cs_free(d->ci16, 1);
+    cs_close(&d->cs32);
+    cs_close(&d->cs16);
+    free(d);
+}
+
+const char *decode_insn_name(struct decoder *d, unsigned id)
+{
+    return cs_insn_name(d->cs32, id);
+}
+
+/* Legacy prefixes; sets the prefix fields and returns their count. */
+static int parse_prefixes(struct insn *in, bool code32)
+{
+    bool opsz = false, adsz = false;
+    int n = 0;
+    in->seg_override = -1;
+    for (; n < in->len; n++) {
+        switch (in->bytes[n]) {
+        case 0xf0: in->lock = true; continue;
+        case 0xf2: in->repne = true; in->rep = false; continue;
+        case 0xf3: in->rep = true; in->repne = false; continue;
+        case 0x26: in->seg_override = SEG_ES; continue;
+        case 0x2e: in->seg_override = SEG_CS; continue;
+        case 0x36: in->seg_override = SEG_SS; continue;
+        case 0x3e: in->seg_override = SEG_DS; continue;
+        case 0x64: in->seg_override = SEG_FS; continue;
+        case 0x65: in->seg_override = SEG_GS; continue;
+        case 0x66: opsz = true; continue;
+        case 0x67: adsz = true; continue;
+        }
+        break;
+    }
+    in->op16 = code32 ? opsz : !opsz;
+    in->addr16 = code32 ? adsz : !adsz;
+    return n;
+}
+
+/* The 16-bit addressing forms [bx+si] .. [bx], by ModRM rm. */
+static const int8_t rm16_base[8] = {R_EBX, R_EBX, R_EBP, R_EBP,
+                                    R_ESI, R_EDI, R_EBP, R_EBX};
+static const int8_t rm16_index[8] = {R_ESI, R_EDI, R_ESI, R_EDI,
+                                     -1, -1, -1, -1};
+
+static int32_t read_disp(const uint8_t *p, int size)
+{
+    if (size == 0)
+        return 0;
+    if (size == 1)
+        return (int8_t)p[0];
+    if (size == 2)
+        return (int16_t)(p[0] | p[1] << 8);
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Parse ModRM (+SIB, +disp) at byte pos; returns the byte after them. */
+static int parse_modrm(struct insn *in, int pos)
+{
+    uint8_t m = in->bytes[pos++];
+    in->mod = m >> 6;
+    in->reg = (m >> 3) & 7;
+    in->rm = m & 7;
+    if (in->mod == 3)
+        return pos;
+    in->has_mem = true;
+    in->mem_base = in->mem_index = -1;
+    in->mem_scale = 1;
+    if (in->addr16) {
+        if (in->mod == 0 && in->rm == 6) {
+            in->disp_size = 2;
+        } else {
+            in->mem_base = rm16_base[in->rm];
+            in->mem_index = rm16_index[in->rm];
+            in->disp_size = in->mod == 1 ? 1 : in->mod == 2 ? 2 : 0;
+        }
+    } else {
+        int base = in->rm;
+        if (in->rm == 4) {
+            uint8_t sib = in->bytes[pos++];
+            int index = (sib >> 3) & 7;
+            base = sib & 7;
+            in->mem_scale = 1 << (sib >> 6);
+            in->mem_index = index == 4 ? -1 : index;
+        }
+        if (in->mod == 0 && base == 5)
+            in->disp_size = 4;
+        else
+            in->mem_base = base;
+        if (in->mod == 1)
+            in->disp_size = 1;
+        else if (in->mod == 2)
+            in->disp_size = 4;
+    }
+    in->mem_disp = read_disp(&in->bytes[pos], in->disp_size);
+    return pos + in->disp_size;
+}
+
+static int default_segment(const struct insn *in)
+{
+    if (in->seg_override >= 0)
+        return in->seg_override;
+    if (in->mem_base == R_ESP || in->mem_base == R_EBP)
+        return SEG_SS;
+    return SEG_DS;
+}
+
+static bool is_esp(x86_reg r)
+{
+    return r == X86_REG_ESP || r == X86_REG_SP;
+}
+
+static bool is_high_byte(x86_reg r)
+{
+    return r == X86_REG_AH || r == X86_REG_BH || r == X86_REG_CH ||
+           r == X86_REG_DH;
+}
+
+/* Opcodes whose ModRM reg field is an opcode extension, not a register. */
+static bool reg_is_extension(const struct insn *in)
+{
+    uint8_t b0 = insn_op(in, 0);
+    if (b0 != 0x0f) {
+        return (b0 >= 0x80 && b0 <= 0x83) || b0 == 0x8f || b0 == 0xc0 ||
+               b0 == 0xc1 || b0 == 0xc6 || b0 == 0xc7 ||
+               (b0 >= 0xd0 && b0 <= 0xdf) || b0 == 0xf6 || b0 == 0xf7 ||
+               b0 == 0xfe || b0 == 0xff;
+    }
+    uint8_t b1 = insn_op(in, 1);
+    return b1 == 0x00 || b1 == 0x01 || (b1 >= 0x18 && b1 <= 0x1f) ||
+           (b1 >= 0x71 && b1 <= 0x73) || b1 == 0xae || b1 == 0xba ||
+           b1 == 0xc7;
+}
+
+/* Two-byte opcodes whose reg field is a GPR and rm is not a GPR of the same
+ * kind (MOVZX/MOVSX from a byte, conversions and moves out of XMM/MMX). */
+static bool reg_is_gpr_dest(const struct insn *in)
+{
+    if (insn_op(in, 0) != 0x0f)
+        return true;
+    switch (insn_op(in, 1)) {
+    case 0xb6: case 0xbe: case 0x2c: case 0x2d: case 0x50: case 0xd7:
+    case 0xc5:
+        return true;
+    }
+    return false;
+}
+
+/* MOV AL/EAX <-> moffs (A0..A3): a memory operand without ModRM. */
+static bool is_moffs(const struct insn *in)
+{
+    uint8_t b0 = insn_op(in, 0);
+    return b0 >= 0xa0 && b0 <= 0xa3;
+}
+
+static void parse_moffs(struct insn *in, int pos)
+{
+    in->has_mem = true;
+    in->mem_base = in->mem_index = -1;
+    in->mem_scale = 1;
+    in->mem_disp = in->addr16 ? (int32_t)(uint16_t)read_disp(&in->bytes[pos], 2)
+                              : read_disp(&in->bytes[pos], 4);
+}
+
+/* Work out which encoded register fields name ESP. */
+static void find_esp_fields(struct insn *in, const cs_x86 *x)
+{
+    int esp_ops = 0;
+    for (int i = 0; i < x->op_count; i++) {
+        if (x->operands[i].type == X86_OP_REG) {
+            esp_ops += is_esp(x->operands[i].reg);
+            in->high_byte |= is_high_byte(x->operands[i].reg);
+        }
+    }
+    if (esp_ops == 0)
+        return;
+    if (!in->has_modrm) {
+        in->esp_opreg = true;
+        return;
+    }
+    bool reg_cand = in->reg == 4 && !reg_is_extension(in);
+    bool rm_cand = in->mod == 3 && in->rm == 4;
+    if (reg_cand && rm_cand && esp_ops == 1) {
+        if (reg_is_gpr_dest(in))
+            rm_cand = false;
+        else
+            reg_cand = false;
+    }
+    in->esp_reg = reg_cand;
+    in->esp_rm = rm_cand;
+}
+
+static bool has_implicit_esp(const cs_detail *dt)
+{
+    for (int i = 0; i < dt->regs_read_count; i++)
+        if (is_esp(dt->regs_read[i]))
+            return true;
+    for (int i = 0; i < dt->regs_write_count; i++)
+        if (is_esp(dt->regs_write[i]))
+            return true;
+    return false;
+}
+
+static uint8_t group_bits(const cs_detail *dt)
+{
+    uint8_t g = 0;
+    for (int i = 0; i < dt->groups_count; i++) {
+        switch (dt->groups[i]) {
+        case CS_GRP_JUMP: g |= IG_JUMP; break;
+        case CS_GRP_CALL: g |= IG_CALL; break;
+        case CS_GRP_RET: g |= IG_RET; break;
+        case CS_GRP_INT: g |= IG_INT; break;
+        case CS_GRP_IRET: g |= IG_IRET; break;
+        case CS_GRP_PRIVILEGE: g |= IG_PRIVILEGE; break;
+        }
+    }
+    return g;
+}
+
+bool decode_insn(struct decoder *d, const uint8_t *code, size_t avail,
+                 uint32_t eip, bool code32, struct insn *out)
+{
+    csh h = code32 ? d->cs32 : d->cs16;
+    cs_insn *ci = code32 ? d->ci32 : d->ci16;
+    const uint8_t *p = code;
+    size_t n = avail > INSN_MAX_LEN ? INSN_MAX_LEN : avail;
+    uint64_t addr = eip;
+
+    memset(out, 0, sizeof(*out));
+    if (!cs_disasm_iter(h, &p, &n, &addr, ci))
+        return false;
+    const cs_x86 *x = &ci->detail->x86;
+    out->eip = eip;
+    out->len = (uint8_t)ci->size;
+    memcpy(out->bytes, code, ci->size);
+    out->id = ci->id;
+    out->groups = group_bits(ci->detail);
+    snprintf(out->text, sizeof(out->text), "%.15s %.47s", ci->mnemonic,
+             ci->op_str);
+
+    out->npfx = (uint8_t)parse_prefixes(out, code32);
+    int pos = out->npfx;
+    if (x->encoding.modrm_offset > out->npfx) {
+        out->has_modrm = true;
+        out->op_len = (uint8_t)(x->encoding.modrm_offset - out->npfx);
+        pos = parse_modrm(out, x->encoding.modrm_offset);
+    } else {
+        uint8_t b0 = out->bytes[out->npfx];
+        uint8_t b1 = out->bytes[out->npfx + 1];
+        out->op_len = b0 != 0x0f ? 1 : (b1 == 0x38 || b1 == 0x3a) ? 3 : 2;
+        pos = out->npfx + out->op_len;
+    }
+    if (is_moffs(out))
+        parse_moffs(out, pos);
+    if (pos > out->len)
+        return false;
+    out->imm_off = (uint8_t)pos;
+    if (out->has_mem)
+        out->mem_seg = default_segment(out);
+    find_esp_fields(out, x);
+    out->implicit_esp = has_implicit_esp(ci->detail);
+    return true;
+}

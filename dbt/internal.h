@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* Translator internals shared by the files of dbt/ (not by the monitor). */
+#ifndef BT386_DBT_INTERNAL_H
+#define BT386_DBT_INTERNAL_H
+
+#include "dbt/dbt.h"
+#include "dbt/decode.h"
+#include "dbt/emit.h"
+
+/* Host registers that hold bt386 state while translated code runs. */
+#define HR_ESP   H_R12 /* guest ESP */
+#define HR_VCPU  H_R14 /* struct vcpu * */
+#define HR_PBASE H_R15 /* host address of guest physical 0 */
+/* Scratch registers, free inside one guest instruction's code. */
+#define HR_T0 H_R8
+#define HR_T1 H_R9
+#define HR_T2 H_R10
+#define HR_ADDR H_R11 /* guest linear address of the memory operand */
+
+#define BLOCK_MAX_INSNS 64
+#define BLOCK_MAX_HOST 4096 /* host bytes one block may take, stubs included */
+#define HASH_BITS 16
+
+struct dbt {
+    struct decoder *dec;
+    uint8_t *code;          /* code cache (RWX) */
+    size_t code_size;
+    size_t code_used;
+    struct block *blocks;   /* in host-address order */
+    size_t nblocks, max_blocks;
+    struct pcmap *pcmaps;   /* arena for all blocks' pcmaps */
+    size_t npcmap, max_pcmap;
+    uint64_t generation;    /* bumped by every flush */
+    struct block *hash[1u << HASH_BITS];
+};
+
+/* Map a guest register number to the host register that holds it. */
+static inline int host_reg(int guest)
+{
+    return guest == 4 ? HR_ESP : guest;
+}
+
+/*
+ * Translate the block at v->eip in `mode` into e, filling b (and its pcmap
+ * from pcm, which has room for BLOCK_MAX_INSNS records).
+ */
+void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
+                     struct emitter *e, struct block *b, struct pcmap *pcm);
+
+/* Guest code bytes readable at linear eip, with *avail set; NULL if none. */
+const uint8_t *guest_code(const struct vcpu *v, uint32_t eip, size_t *avail);
+
+#endif

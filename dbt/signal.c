@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+/* Host signals in translated code: recover precise guest state and leave
+ * to the monitor with EXIT_FAULT (or EXIT_INTERRUPT for the poll page). */
+#include "dbt/internal.h"
+#include "monitor/vcpu.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+extern char bt_exit_restore[];
+
+/* One vCPU per process for now. */
+static struct dbt *sig_dbt;
+static struct vcpu *sig_vcpu;
+
+#define SIGSTACK_SIZE (64 * 1024)
+
+static void save_guest_regs(struct vcpu *v, const mcontext_t *mc,
+                            const struct pcmap *pm)
+{
+    const greg_t *g = mc->gregs;
+    v->regs[R_EAX] = (uint32_t)g[REG_RAX];
+    v->regs[R_ECX] = (uint32_t)g[REG_RCX];
+    v->regs[R_EDX] = (uint32_t)g[REG_RDX];
+    v->regs[R_EBX] = (uint32_t)g[REG_RBX];
+    v->regs[R_ESP] = (uint32_t)g[REG_R12];
+    v->regs[R_EBP] = (uint32_t)g[REG_RBP];
+    v->regs[R_ESI] = (uint32_t)g[(pm->flags & PCF_RSI_IN_R11) ? REG_R11 : REG_RSI];
+    v->regs[R_EDI] = (uint32_t)g[REG_RDI];
+    v->host_rflags = (uint64_t)g[REG_EFL];
+}
+
+/* What the fault means for the guest; false if it is not the guest's. */
+static bool classify(struct vcpu *v, int sig, const siginfo_t *si)
+{
+    uintptr_t addr = (uintptr_t)si->si_addr;
+    uintptr_t poll = (uintptr_t)v->poll_page;
+    v->fault_kind = FAULT_NONE;
+    v->exit_reason = EXIT_FAULT;
+    if (sig == SIGSEGV && addr >= poll && addr < poll + sizeof(v->poll_page)) {
+        v->exit_reason = EXIT_INTERRUPT;
+    } else if (sig == SIGSEGV || sig == SIGBUS) {
+        if (addr < v->phys_base || addr - v->phys_base >= (1ull << 32) + 4096)
+            return false;
+        v->fault_kind = FAULT_MEMORY;
+        v->fault_addr = addr - v->phys_base;
+    } else if (sig == SIGFPE) {
+        v->fault_kind = FAULT_DIVIDE;
+        v->fault_vector = EXC_DE;
+    } else if (sig == SIGILL) {
+        v->fault_kind = FAULT_EXCEPTION;
+        v->fault_vector = EXC_UD;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static void fatal_signal(int sig, const void *pc, const void *addr)
+{
+    char msg[160];
+    int n = snprintf(msg, sizeof(msg),
+                     "bt386: internal error: signal %d at host pc %p "
+                     "(address %p)\n", sig, pc, addr);
+    if (n > 0)
+        (void)!write(2, msg, (size_t)n);
+    signal(sig, SIG_DFL);
+    raise(sig);
+    _exit(1);
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uc_void)
+{
+    ucontext_t *uc = uc_void;
+    mcontext_t *mc = &uc->uc_mcontext;
+    void *pc = (void *)mc->gregs[REG_RIP];
+    struct vcpu *v = sig_vcpu;
+    struct block *b = sig_dbt ? dbt_block_at(sig_dbt, pc) : NULL;
+
+    if (!b || !classify(v, sig, si))
+        fatal_signal(sig, pc, si->si_addr);
+    const struct pcmap *pm = dbt_pcmap_at(b, pc);
+    save_guest_regs(v, mc, pm);
+    v->eip = pm->eip;
+    v->stats.signals++;
+    mc->gregs[REG_RIP] = (greg_t)(uintptr_t)bt_exit_restore;
+    mc->gregs[REG_R14] = (greg_t)(uintptr_t)v;
+    mc->gregs[REG_EFL] &= ~(greg_t)(EFL_DF | EFL_TF | EFL_AC);
+}
+
+int dbt_signals_install(struct dbt *d, struct vcpu *v)
+{
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+    stack_t ss = {.ss_size = SIGSTACK_SIZE};
+    struct sigaction sa;
+
+    ss.ss_sp = malloc(SIGSTACK_SIZE);
+    if (!ss.ss_sp || sigaltstack(&ss, NULL) != 0)
+        return -1;
+    sig_dbt = d;
+    sig_vcpu = v;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        if (sigaction(sigs[i], &sa, NULL) != 0)
+            return -1;
+    return 0;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* Entering and leaving translated code: host callee-saved registers are
+ * kept on the host stack; guest registers and flags move between the vCPU
+ * structure and the host registers that pin them. */
+
+#define OFF_REGS        0x00
+#define OFF_EFLAGS      0x24
+#define OFF_HOST_RFLAGS 0x28
+#define OFF_HOST_RSP    0x30
+#define OFF_ENTER       0x48
+#define OFF_PHYS_BASE   0x58
+/* CF PF AF ZF SF DF OF: the guest flags that live in host RFLAGS. */
+#define HOST_FLAG_MASK  0x0cd5
+
+    .intel_syntax noprefix
+    .text
+
+/* void bt_enter(struct vcpu *v) */
+    .globl bt_enter
+    .type bt_enter, @function
+bt_enter:
+    push rbx
+    push rbp
+    push r12
+    push r13
+    push r14
+    push r15
+    sub rsp, 8                      /* keep the stack 16-byte aligned */
+    mov r14, rdi
+    mov [r14 + OFF_HOST_RSP], rsp
+    mov r15, [r14 + OFF_PHYS_BASE]
+    mov eax, [r14 + OFF_EFLAGS]
+    and eax, HOST_FLAG_MASK         /* never TF, AC or IOPL on the host */
+    push rax
+    popfq
+    mov eax, [r14 + OFF_REGS + 0]
+    mov ecx, [r14 + OFF_REGS + 4]
+    mov edx, [r14 + OFF_REGS + 8]
+    mov ebx, [r14 + OFF_REGS + 12]
+    mov r12d, [r14 + OFF_REGS + 16]
+    mov ebp, [r14 + OFF_REGS + 20]
+    mov esi, [r14 + OFF_REGS + 24]
+    mov edi, [r14 + OFF_REGS + 28]
+    jmp [r14 + OFF_ENTER]
+    .size bt_enter, . - bt_enter
+
+/* Translated code jumps here (through vcpu->exit_fn) with r14 = vcpu. */
+    .globl bt_exit
+    .type bt_exit, @function
+bt_exit:
+    mov [r14 + OFF_REGS + 0], eax
+    mov [r14 + OFF_REGS + 4], ecx
+    mov [r14 + OFF_REGS + 8], edx
+    mov [r14 + OFF_REGS + 12], ebx
+    mov [r14 + OFF_REGS + 16], r12d
+    mov [r14 + OFF_REGS + 20], ebp
+    mov [r14 + OFF_REGS + 24], esi
+    mov [r14 + OFF_REGS + 28], edi
+    pushfq
+    pop qword ptr [r14 + OFF_HOST_RFLAGS]
+/* The signal handler resumes here after saving guest state itself. */
+    .globl bt_exit_restore
+bt_exit_restore:
+    cld                             /* the C ABI wants DF clear */
+    mov rsp, [r14 + OFF_HOST_RSP]
+    add rsp, 8
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbp
+    pop rbx
+    ret
+    .size bt_exit, . - bt_exit
+
+    .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: MIT
+/* Translation: guest instructions to host code, identity where possible. */
+#include "dbt/internal.h"
+#include "monitor/vcpu.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define VOFF(field) ((int32_t)offsetof(struct vcpu, field))
+#define VCPU_MEM(off) hmem_bd(HR_VCPU, (off))
+/* The host operand of a guest memory access, once HR_ADDR holds the
+ * linear address: [phys_base + linear]. */
+#define GUEST_MEM hmem_bi(HR_PBASE, HR_ADDR, 1, 0)
+
+/* A direct branch that leaves the block, patched later by chaining. */
+struct stub {
+    size_t field; /* offset of the rel32 field in the emitter */
+    uint32_t eip; /* guest target */
+};
+
+/* Per-block translation state. */
+struct tctx {
+    struct emitter *e;
+    struct vcpu *v;
+    uint32_t mode;
+    const struct insn *in;
+    struct stub stubs[4];
+    int nstubs;
+    bool end;         /* the block ends after this instruction */
+    uint32_t pcflags; /* PCF_* for this instruction */
+};
+
+static uint32_t next_eip(const struct tctx *t)
+{
+    uint32_t eip = t->in->eip + t->in->len;
+    return (t->mode & MODE_CODE32) ? eip : (eip & 0xffff);
+}
+
+/* Leave translated code: continue at guest eip for `reason`. */
+static void gen_exit(struct tctx *t, uint32_t eip, int reason)
+{
+    emit_mov_m32_imm32(t->e, VCPU_MEM(VCPU_OFF_EIP), eip);
+    emit_mov_m64_imm32(t->e, VCPU_MEM(VCPU_OFF_EXIT_REASON), reason);
+    emit_jmp_m64(t->e, VCPU_MEM(VCPU_OFF_EXIT_FN));
+    t->end = true;
+}
+
+/* A direct branch to guest eip, through a stub until it is chained. */
+static void gen_branch(struct tctx *t, int cc, uint32_t eip)
+{
+    struct stub *s = &t->stubs[t->nstubs++];
+    s->eip = eip;
+    s->field = cc < 0 ? emit_jmp_rel32(t->e, t->e->p)
+                      : emit_jcc_rel32(t->e, cc, t->e->p);
+}
+
+/* The stubs: record the target and the site to patch, then exit. */
+static void gen_stubs(struct tctx *t)
+{
+    struct emitter *e = t->e;
+    for (int i = 0; i < t->nstubs; i++) {
+        uint8_t *site = e->start + t->stubs[i].field;
+        emit_patch_rel32(site, e->p);
+        emit_mov_m32_imm32(e, VCPU_MEM(VCPU_OFF_EIP), t->stubs[i].eip);
+        emit_lea_r64_rip(e, HR_T0, site);
+        emit_mov_m64_r64(e, VCPU_MEM(VCPU_OFF_EXIT_ARG), HR_T0);
+        emit_mov_m64_imm32(e, VCPU_MEM(VCPU_OFF_EXIT_REASON), EXIT_CHAIN);
+        emit_jmp_m64(e, VCPU_MEM(VCPU_OFF_EXIT_FN));
+    }
+}
+
+/* Does segment seg need its base added to offsets? */
+static bool seg_needs_base(const struct tctx *t, int seg)
+{
+    return seg == SEG_FS || seg == SEG_GS || !(t->mode & MODE_FLAT);
+}
+
+/* HR_ADDR = HR_ADDR + base of segment seg, if it can be non-zero. */
+static void gen_add_segbase(struct tctx *t, int seg)
+{
+    if (!seg_needs_base(t, seg))
+        return;
+    emit_mov_r32_m32(t->e, HR_T2, VCPU_MEM(VCPU_OFF_SEG_BASE + 4 * seg));
+    emit_lea_r32(t->e, HR_ADDR, hmem_bi(HR_ADDR, HR_T2, 1, 0));
+}
+
+/* HR_ADDR = linear address of seg:[base + index*scale + disp]. */
+static void gen_linear(struct tctx *t, int seg, int base, int index,
+                       int scale, int32_t disp, bool addr16)
+{
+    if (base < 0 && index < 0) {
+        uint32_t a = addr16 ? (uint16_t)disp : (uint32_t)disp;
+        emit_mov_r32_imm32(t->e, HR_ADDR, a);
+    } else {
+        struct hmem m = {base < 0 ? H_NONE : host_reg(base),
+                         index < 0 ? H_NONE : host_reg(index), scale, disp};
+        if (m.base == H_NONE && scale == 1) {
+            m.base = m.index;
+            m.index = H_NONE;
+        }
+        emit_lea_r32(t->e, HR_ADDR, m);
+        if (addr16)
+            emit_movzx_r32_r16(t->e, HR_ADDR, HR_ADDR);
+    }
+    gen_add_segbase(t, seg);
+}
+
+/* HR_ADDR = linear address of the instruction's memory operand. */
+static void gen_operand_addr(struct tctx *t, int32_t extra_disp)
+{
+    const struct insn *in = t->in;
+    gen_linear(t, in->mem_seg, in->mem_base, in->mem_index, in->mem_scale,
+               in->mem_disp + extra_disp, in->addr16);
+}
+
+/* HR_ADDR = linear address of the stack slot at ESP + delta. */
+static void gen_stack_addr(struct tctx *t, int32_t delta)
+{
+    emit_lea_r32(t->e, HR_ADDR, hmem_bd(HR_ESP, delta));
+    if (!(t->mode & MODE_STACK32))
+        emit_movzx_r32_r16(t->e, HR_ADDR, HR_ADDR);
+    gen_add_segbase(t, SEG_SS);
+}
+
+/* ESP = ESP + delta (flag-free; SP only for a 16-bit stack). */
+static void gen_adjust_esp(struct tctx *t, int32_t delta)
+{
+    if (t->mode & MODE_STACK32) {
+        emit_lea_r32(t->e, HR_ESP, hmem_bd(HR_ESP, delta));
+    } else {
+        emit_u8(t->e, 0x66); /* lea r12w, [r12 + delta] */
+        emit_lea_r32(t->e, HR_ESP, hmem_bd(HR_ESP, delta));
+    }
+}
+
+static int opsize(const struct tctx *t)
+{
+    return t->in->op16 ? 2 : 4;
+}
+
+/* Store host register src (size bytes) at the guest address in HR_ADDR. */
+static void gen_store_reg(struct tctx *t, int size, int src)
+{
+    if (size == 2)
+        emit_u8(t->e, 0x66);
+    emit_mov_m32_r32(t->e, GUEST_MEM, src);
+}
+
+/* Load size bytes at the guest address in HR_ADDR into host dst, zero
+ * extended for 16-bit loads into a scratch register. */
+static void gen_load_reg(struct tctx *t, int size, int dst)
+{
+    if (size == 2) {
+        emit_rex(t->e, false, dst, HR_ADDR, HR_PBASE, false);
+        emit_u8(t->e, 0x0f);
+        emit_u8(t->e, 0xb7); /* movzx dst, word [mem] */
+        emit_modrm_mem(t->e, dst, GUEST_MEM);
+    } else {
+        emit_mov_r32_m32(t->e, dst, GUEST_MEM);
+    }
+}
+
+/* Push host register src. The store comes before ESP moves, so a fault
+ * leaves ESP untouched (precise). */
+static void gen_push_hreg(struct tctx *t, int size, int src)
+{
+    gen_stack_addr(t, -size);
+    gen_store_reg(t, size, src);
+    gen_adjust_esp(t, -size);
+}
+
+static void gen_push_imm(struct tctx *t, int size, uint32_t imm)
+{
+    gen_stack_addr(t, -size);
+    if (size == 2) {
+        emit_u8(t->e, 0x66);
+        emit_rex(t->e, false, 0, HR_ADDR, HR_PBASE, false);
+        emit_u8(t->e, 0xc7);
+        emit_modrm_mem(t->e, 0, GUEST_MEM);
+        emit_u8(t->e, (uint8_t)imm);
+        emit_u8(t->e, (uint8_t)(imm >> 8));
+    } else {
+        emit_mov_m32_imm32(t->e, GUEST_MEM, imm);
+    }
+    gen_adjust_esp(t, -size);
+}
+
+/* HR_T0 = value popped (ESP advanced). */
+static void gen_pop_t0(struct tctx *t, int size, int32_t extra)
+{
+    gen_stack_addr(t, 0);
+    gen_load_reg(t, size, HR_T0);
+    gen_adjust_esp(t, size + extra);
+}
+
+/* Write HR_T0 to guest register r (size bytes). */
+static void gen_set_greg(struct tctx *t, int size, int r)
+{
+    if (size == 2)
+        emit_u8(t->e, 0x66);
+    emit_mov_r32_r32(t->e, host_reg(r), HR_T0);
+}
+
+/*
+ * Indirect branch to the guest EIP in HR_T0 through the jump cache,
+ * without touching flags: a hit makes tag + eip == 0, tested with JRCXZ
+ * on RCX (guest ECX parked in HR_T2 meanwhile).
+ */
+static void gen_jump_indirect(struct tctx *t)
+{
+    struct emitter *e = t->e;
+    emit_movzx_r32_r16(e, HR_T1, HR_T0);
+    emit_mov_r64_m64(e, HR_T2, hmem_bi(HR_VCPU, HR_T1, 8, VOFF(jc_tag)));
+    emit_lea_r64(e, HR_T2, hmem_bi(HR_T2, HR_T0, 1, 0));
+    emit_xchg_r64_r64(e, HR_T2, H_RCX);
+    size_t hit = emit_jrcxz_rel8(e);
+    emit_xchg_r64_r64(e, HR_T2, H_RCX);
+    emit_mov_m32_r32(e, VCPU_MEM(VCPU_OFF_EIP), HR_T0);
+    emit_mov_m64_imm32(e, VCPU_MEM(VCPU_OFF_EXIT_REASON), EXIT_LOOKUP);
+    emit_jmp_m64(e, VCPU_MEM(VCPU_OFF_EXIT_FN));
+    emit_bind_rel8(e, hit);
+    emit_xchg_r64_r64(e, HR_T2, H_RCX);
+    emit_jmp_m64(e, hmem_bi(HR_VCPU, HR_T1, 8, VOFF(jc_host)));
+    t->end = true;
+}
+
+/* HR_T0 = the r/m operand (register or memory) of size bytes. */
+static void gen_load_rm(struct tctx *t, int size)
+{
+    const struct insn *in = t->in;
+    if (in->has_mem) {
+        gen_operand_addr(t, 0);
+        gen_load_reg(t, size, HR_T0);
+    } else if (size == 2) {
+        emit_movzx_r32_r16(t->e, HR_T0, host_reg(in->rm));
+    } else {
+        emit_mov_r32_r32(t->e, HR_T0, host_reg(in->rm));
+    }
+}
+
+/* Sign-extended relative branch target. */
+static uint32_t rel_target(const struct tctx *t)
+{
+    const struct insn *in = t->in;
+    int n = in->len - in->imm_off;
+    int32_t rel = n == 1 ? (int8_t)in->bytes[in->imm_off]
+                  : n == 2 ? (int16_t)(in->bytes[in->imm_off] |
+                                       in->bytes[in->imm_off + 1] << 8)
+                           : (int32_t)(in->bytes[in->imm_off] |
+                                       in->bytes[in->imm_off + 1] << 8 |
+                                       in->bytes[in->imm_off + 2] << 16 |
+                                       (uint32_t)in->bytes[in->imm_off + 3] << 24);
+    uint32_t target = next_eip(t) + (uint32_t)rel;
+    return in->op16 ? (target & 0xffff) : target;
+}
+
+static uint32_t imm_value(const struct insn *in)
+{
+    uint32_t v = 0;
+    int n = in->len - in->imm_off;
+    for (int i = 0; i < n && i < 4; i++)
+        v |= (uint32_t)in->bytes[in->imm_off + i] << (8 * i);
+    if (n == 1)
+        v = (uint32_t)(int32_t)(int8_t)v;
+    return v;
+}
+
+/* ---- Control transfers ---- */
+
+static void gen_jcc(struct tctx *t, int cc)
+{
+    gen_branch(t, cc, rel_target(t));
+    gen_branch(t, -1, next_eip(t));
+    t->end = true;
+}
+
+static void gen_jmp(struct tctx *t)
+{
+    gen_branch(t, -1, rel_target(t));
+    t->end = true;
+}
+
+static void gen_call(struct tctx *t)
+{
+    gen_push_imm(t, opsize(t), next_eip(t));
+    gen_branch(t, -1, rel_target(t));
+    t->end = true;
+}
+
+static void gen_ret(struct tctx *t, uint16_t release)
+{
+    gen_pop_t0(t, opsize(t), release);
+    gen_jump_indirect(t);
+}
+
+/* FF /2 and FF /4: the target is read before anything is pushed. */
+static void gen_call_jmp_indirect(struct tctx *t, bool call)
+{
+    int size = opsize(t);
+    gen_load_rm(t, size);
+    if (call)
+        gen_push_imm(t, size, next_eip(t));
+    gen_jump_indirect(t);
+}
+
+/*
+ * JCXZ/JECXZ and LOOP/LOOPE/LOOPNE. The count register is tested with the
+ * host's own JECXZ (or JRCXZ on a zero-extended copy for CX), so guest
+ * flags are only read, never written.
+ */
+static void gen_jump_if_count_zero(struct tctx *t, uint32_t eip)
+{
+    struct emitter *e = t->e;
+    if (!t->in->addr16) {
+        emit_u8(e, 0x67); /* jecxz +2: over the short jmp below */
+        emit_u8(e, 0xe3);
+        emit_u8(e, 2);
+        size_t over = emit_jmp_rel8(e);
+        gen_branch(t, -1, eip);
+        emit_bind_rel8(e, over);
+        return;
+    }
+    emit_movzx_r32_r16(e, HR_T1, H_RCX);
+    emit_xchg_r64_r64(e, HR_T1, H_RCX);
+    size_t zero = emit_jrcxz_rel8(e);
+    emit_xchg_r64_r64(e, HR_T1, H_RCX);
+    size_t over = emit_jmp_rel8(e);
+    emit_bind_rel8(e, zero);
+    emit_xchg_r64_r64(e, HR_T1, H_RCX);
+    gen_branch(t, -1, eip);
+    emit_bind_rel8(e, over);
+}
+
+static void gen_loop(struct tctx *t, uint8_t op)
+{
+    uint32_t taken = rel_target(t), fall = next_eip(t);
+    if (op == 0xe3) { /* jcxz */
+        gen_jump_if_count_zero(t, taken);
+        gen_branch(t, -1, fall);
+        t->end = true;
+        return;
+    }
+    if (t->in->addr16)
+        emit_u8(t->e, 0x66); /* lea cx, [rcx - 1] */
+    emit_lea_r32(t->e, H_RCX, hmem_bd(H_RCX, -1));
+    gen_jump_if_count_zero(t, fall);
+    if (op == 0xe1)
+        gen_branch(t, CC_NE, fall); /* loope: leave when ZF = 0 */
+    else if (op == 0xe0)
+        gen_branch(t, CC_E, fall);  /* loopne: leave when ZF = 1 */
+    gen_branch(t, -1, taken);
+    t->end = true;
+}
+
+/* ---- Stack instructions ---- */
+
+static void gen_push_reg(struct tctx *t, int r)
+{
+    gen_push_hreg(t, opsize(t), host_reg(r));
+}
+
+static void gen_pop_reg(struct tctx *t, int r)
+{
+    int size = opsize(t);
+    gen_pop_t0(t, size, 0);
+    gen_set_greg(t, size, r);
+}
+
+/* POP r/m: an ESP-based address is computed with ESP already advanced. */
+static void gen_pop_rm(struct tctx *t)
+{
+    const struct insn *in = t->in;
+    int size = opsize(t);
+    if (!in->has_mem) {
+        gen_pop_reg(t, in->rm);
+        return;
+    }
+    gen_stack_addr(t, 0);
+    gen_load_reg(t, size, HR_T0);
+    int32_t adj = (in->mem_base == R_ESP || in->mem_index == R_ESP) ? size : 0;
+    gen_operand_addr(t, adj);
+    gen_store_reg(t, size, HR_T0);
+    gen_adjust_esp(t, size);
+}
+
+static void gen_push_rm(struct tctx *t)
+{
+    int size = opsize(t);
+    gen_load_rm(t, size);
+    gen_push_hreg(t, size, HR_T0);
+}
+
+/* LEAVE: ESP = EBP, then pop EBP; the load comes first (precise). */
+static void gen_leave(struct tctx *t)
+{
+    int size = opsize(t);
+    if (t->mode & MODE_STACK32)
+        emit_mov_r32_r32(t->e, HR_ADDR, H_RBP);
+    else
+        emit_movzx_r32_r16(t->e, HR_ADDR, H_RBP);
+    gen_add_segbase(t, SEG_SS);
+    gen_load_reg(t, size, HR_T0);
+    if (t->mode & MODE_STACK32) {
+        emit_lea_r32(t->e, HR_ESP, hmem_bd(H_RBP, size));
+    } else {
+        emit_u8(t->e, 0x66);
+        emit_lea_r32(t->e, HR_ESP, hmem_bd(H_RBP, size));
+    }
+    gen_set_greg(t, size, R_EBP);
+}
+
+/* ---- Identity copies ---- */
+
+static bool is_seg_prefix(uint8_t b)
+{
+    return b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 ||
+           b == 0x65;
+}
+
+/* Legacy prefixes, minus segment and address size (already applied), with
+ * the operand-size prefix re-expressed for 32-bit host code. */
+static void gen_prefixes(struct tctx *t)
+{
+    const struct insn *in = t->in;
+    bool code32 = t->mode & MODE_CODE32;
+    for (int i = 0; i < in->npfx; i++) {
+        uint8_t b = in->bytes[i];
+        if (is_seg_prefix(b) || b == 0x67 || (b == 0x66 && !code32))
+            continue;
+        emit_u8(t->e, b);
+    }
+    if (!code32 && in->op16)
+        emit_u8(t->e, 0x66);
+}
+
+static void gen_opcode(struct tctx *t)
+{
+    const struct insn *in = t->in;
+    uint8_t b0 = insn_op(in, 0);
+    if (b0 == 0x82) /* undocumented alias of 0x80, invalid in 64-bit mode */
+        b0 = 0x80;
+    else if (b0 >= 0xa0 && b0 <= 0xa3) /* moffs -> ModRM form */
+        b0 = (uint8_t)(0x8a - ((b0 & 2) ? 2 : 0) + (b0 & 1));
+    emit_u8(t->e, b0);
+    emit_bytes(t->e, &in->bytes[in->npfx + 1], in->op_len - 1u);
+}
+
+static void gen_imm(struct tctx *t)
+{
+    const struct insn *in = t->in;
+    uint8_t b0 = insn_op(in, 0);
+    if (b0 >= 0xa0 && b0 <= 0xa3)
+        return; /* the moffs bytes were the address */
+    emit_bytes(t->e, &in->bytes[in->imm_off], (size_t)(in->len - in->imm_off));
+}
+
+/*
+ * A byte instruction naming AH..BH cannot take a REX prefix, so its memory
+ * operand goes through RSI (guest ESI parked in R11 meanwhile).
+ */
+static void gen_copy_high_byte(struct tctx *t)
+{
+    struct emitter *e = t->e;
+    const struct insn *in = t->in;
+    emit_lea_r64(e, HR_ADDR, hmem_bi(HR_PBASE, HR_ADDR, 1, 0));
+    emit_xchg_r64_r64(e, HR_ADDR, H_RSI);
+    gen_prefixes(t);
+    gen_opcode(t);
+    emit_u8(e, (uint8_t)((in->reg << 3) | H_RSI)); /* mod 00: [rsi] */
+    gen_imm(t);
+    emit_xchg_r64_r64(e, HR_ADDR, H_RSI);
+    t->pcflags |= PCF_RSI_IN_R11;
+}
+
+/*
+ * Copy the instruction, replacing its memory operand by [phys_base +
+ * linear] and ESP by R12. Everything else is the guest's own bytes.
+ */
+static void gen_copy(struct tctx *t)
+{
+    const struct insn *in = t->in;
+    struct emitter *e = t->e;
+    bool esp_any = in->esp_reg || in->esp_rm || in->esp_opreg;
+    if (in->has_mem)
+        gen_operand_addr(t, 0);
+    if (in->has_mem && in->high_byte) {
+        gen_copy_high_byte(t);
+        return;
+    }
+    int reg = in->has_modrm ? (in->esp_reg ? HR_ESP : in->reg) : 0;
+    gen_prefixes(t);
+    if (in->has_mem)
+        emit_rex(e, false, reg, HR_ADDR, HR_PBASE, false);
+    else if (esp_any)
+        emit_rex(e, false, reg, H_NONE,
+                 (in->esp_rm || in->esp_opreg) ? HR_ESP : 0, false);
+    gen_opcode(t);
+    if (in->has_mem)
+        emit_modrm_mem(e, reg, GUEST_MEM);
+    else if (in->has_modrm)
+        emit_u8(e, in->bytes[in->npfx + in->op_len]);
+    gen_imm(t);
+}
+
+/* INC/DEC r (0x40..0x4F) are REX prefixes on the host: use FF /0, FF /1. */
+static void gen_incdec(struct tctx *t, uint8_t op)
+{
+    int r = op & 7;
+    gen_prefixes(t);
+    emit_rex(t->e, false, H_NONE, H_NONE, host_reg(r), false);
+    emit_u8(t->e, 0xff);
+    emit_u8(t->e, (uint8_t)(0xc0 | ((op & 8) ? 8 : 0) | (host_reg(r) & 7)));
+}
+
+/*
+ * String instructions with flat segments: point RSI/RDI into the window
+ * (phys_base is 4 GiB aligned, so the low 32 bits stay the guest's), run
+ * the host instruction with 64-bit addressing, then truncate back.
+ */
+static bool gen_string(struct tctx *t, uint8_t op)
+{
+    const struct insn *in = t->in;
+    bool uses_si = op == 0xa4 || op == 0xa5 || op == 0xa6 || op == 0xa7 ||
+                   op == 0xac || op == 0xad;
+    bool uses_di = op != 0xac && op != 0xad;
+    int src_seg = in->seg_override >= 0 ? in->seg_override : SEG_DS;
+    if (in->addr16 || !(t->mode & MODE_FLAT) || seg_needs_base(t, src_seg))
+        return false;
+    if (uses_si)
+        emit_lea_r64(t->e, H_RSI, hmem_bi(HR_PBASE, H_RSI, 1, 0));
+    if (uses_di)
+        emit_lea_r64(t->e, H_RDI, hmem_bi(HR_PBASE, H_RDI, 1, 0));
+    gen_prefixes(t);
+    emit_u8(t->e, op);
+    if (uses_si)
+        emit_mov_r32_r32(t->e, H_RSI, H_RSI);
+    if (uses_di)
+        emit_mov_r32_r32(t->e, H_RDI, H_RDI);
+    return true;
+}
+
+/* XLAT reads [EBX + AL] (BX in 16-bit addressing) implicitly. */
+static void gen_xlat(struct tctx *t)
+{
+    const struct insn *in = t->in;
+    struct emitter *e = t->e;
+    emit_rex(e, false, HR_ADDR, H_NONE, H_RAX, false);
+    emit_u8(e, 0x0f);
+    emit_u8(e, 0xb6); /* movzx r11d, al */
+    emit_u8(e, (uint8_t)(0xc0 | ((HR_ADDR & 7) << 3) | H_RAX));
+    emit_lea_r32(e, HR_ADDR, hmem_bi(H_RBX, HR_ADDR, 1, 0));
+    if (in->addr16)
+        emit_movzx_r32_r16(e, HR_ADDR, HR_ADDR);
+    gen_add_segbase(t, in->seg_override >= 0 ? in->seg_override : SEG_DS);
+    emit_rex(e, false, H_RAX, HR_ADDR, HR_PBASE, false);
+    emit_u8(e, 0x8a); /* mov al, [r15 + r11] */
+    emit_modrm_mem(e, H_RAX, GUEST_MEM);
+}
+
+/* Sensitive or rare instruction: the monitor runs it in C. */
+static void gen_emulate(struct tctx *t)
+{
+    gen_exit(t, t->in->eip, EXIT_EMULATE);
+}
+
+static void gen_undefined(struct tctx *t)
+{
+    gen_exit(t, t->in->eip, EXIT_UNDEFINED);
+}
+
+/* One-byte opcodes the monitor emulates (sensitive, or invalid in 64-bit
+ * mode so they cannot be copied). */
+static bool emulated_1byte(uint8_t op)
+{
+    switch (op) {
+    case 0x06: case 0x07: case 0x0e: case 0x16: case 0x17: case 0x1e:
+    case 0x1f: case 0x27: case 0x2f: case 0x37: case 0x3f: case 0x60:
+    case 0x61: case 0x62: case 0x63: case 0x6c: case 0x6d: case 0x6e:
+    case 0x6f: case 0x8c: case 0x8e: case 0x9a: case 0x9c: case 0x9d:
+    case 0xc4: case 0xc5: case 0xc8: case 0xca: case 0xcb: case 0xcc:
+    case 0xcd: case 0xce: case 0xcf: case 0xd4: case 0xd5: case 0xd6:
+    case 0xe4: case 0xe5: case 0xe6: case 0xe7: case 0xea: case 0xec:
+    case 0xed: case 0xee: case 0xef: case 0xf1: case 0xf4: case 0xfa:
+    case 0xfb:
+        return true;
+    }
+    return false;
+}
+
+/* Two-byte opcodes (0F xx) the monitor emulates or that raise #UD. */
+static int class_0f(uint8_t op)
+{
+    switch (op) {
+    case 0x0b: case 0xb9: case 0xff: case 0x05: case 0x07: case 0x37:
+    case 0x78: case 0x79: case 0xaa:
+        return -1; /* UD2, UD1, UD0, SYSCALL, SYSRET, GETSEC, VMX, RSM */
+    case 0x00: case 0x01: case 0x02: case 0x03: case 0x06: case 0x08:
+    case 0x09: case 0x20: case 0x21: case 0x22: case 0x23: case 0x30:
+    case 0x31: case 0x32: case 0x33: case 0x34: case 0x35: case 0xa0:
+    case 0xa1: case 0xa2: case 0xa8: case 0xa9: case 0xb2: case 0xb4:
+    case 0xb5:
+        return 1;
+    }
+    return 0;
+}
+
+static void gen_0f(struct tctx *t)
+{
+    const struct insn *in = t->in;
+    uint8_t op = insn_op(in, 1);
+    int cls = class_0f(op);
+    if (cls < 0)
+        gen_undefined(t);
+    else if (cls > 0)
+        gen_emulate(t);
+    else if (op >= 0x80 && op <= 0x8f)
+        gen_jcc(t, op & 0xf);
+    else if (op == 0xae && in->reg >= 4 && in->mod != 3 && in->reg != 7)
+        gen_undefined(t); /* XSAVE family: not in the CPU model */
+    else if (op == 0xf7)
+        gen_undefined(t); /* MASKMOVQ/MASKMOVDQU: implicit [EDI], TODO */
+    else if (in->implicit_esp)
+        gen_undefined(t);
+    else
+        gen_copy(t);
+}
+
+static void gen_group5(struct tctx *t)
+{
+    switch (t->in->reg) {
+    case 2: gen_call_jmp_indirect(t, true); break;
+    case 4: gen_call_jmp_indirect(t, false); break;
+    case 6: gen_push_rm(t); break;
+    case 3: case 5: gen_emulate(t); break; /* far call/jmp */
+    case 7: gen_undefined(t); break;
+    default: gen_copy(t); break;
+    }
+}
+
+/* Translate one instruction (t->in) into host code. */
+static void gen_insn(struct tctx *t)
+{
+    const struct insn *in = t->in;
+    uint8_t op = insn_op(in, 0);
+    if (op == 0x0f) {
+        gen_0f(t);
+        return;
+    }
+    if (emulated_1byte(op) || (in->groups & (IG_PRIVILEGE | IG_INT | IG_IRET))) {
+        gen_emulate(t);
+        return;
+    }
+    if (op >= 0x40 && op <= 0x4f)
+        gen_incdec(t, op);
+    else if (op >= 0x50 && op <= 0x57)
+        gen_push_reg(t, op & 7);
+    else if (op >= 0x58 && op <= 0x5f)
+        gen_pop_reg(t, op & 7);
+    else if (op == 0x68 || op == 0x6a)
+        gen_push_imm(t, opsize(t), imm_value(in));
+    else if (op >= 0x70 && op <= 0x7f)
+        gen_jcc(t, op & 0xf);
+    else if (op == 0x8f)
+        in->reg == 0 ? gen_pop_rm(t) : gen_undefined(t);
+    else if (op == 0xc3 || op == 0xc2)
+        gen_ret(t, op == 0xc2 ? (uint16_t)imm_value(in) : 0);
+    else if (op == 0xc9)
+        gen_leave(t);
+    else if (op >= 0xe0 && op <= 0xe3)
+        gen_loop(t, op);
+    else if (op == 0xe8)
+        gen_call(t);
+    else if (op == 0xe9 || op == 0xeb)
+        gen_jmp(t);
+    else if (op == 0xff)
+        gen_group5(t);
+    else if (op == 0xd7)
+        gen_xlat(t);
+    else if ((op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf)) {
+        if (!gen_string(t, op))
+            gen_emulate(t);
+    } else if (in->implicit_esp || (in->high_byte &&
+               (in->esp_reg || in->esp_rm || in->esp_opreg)))
+        gen_undefined(t);
+    else
+        gen_copy(t);
+}
+
+/* The block prologue: a load from the poll page, which the monitor makes
+ * inaccessible to stop translated code at the next block boundary. */
+static void gen_poll(struct tctx *t)
+{
+    emit_mov_r32_m32(t->e, HR_T0, VCPU_MEM(VOFF(poll_page)));
+}
+
+const uint8_t *guest_code(const struct vcpu *v, uint32_t linear, size_t *avail)
+{
+    if (linear >= v->ram_size)
+        return NULL;
+    size_t left = v->ram_size - linear;
+    *avail = left < INSN_MAX_LEN ? left : INSN_MAX_LEN;
+    return v->ram + linear;
+}
+
+static bool block_full(const struct tctx *t, const struct block *b,
+                       uint32_t linear, uint32_t n)
+{
+    uint32_t start = b->eip + t->v->seg[SEG_CS].base;
+    return n >= BLOCK_MAX_INSNS || (linear >> 12) != (start >> 12) ||
+           emit_offset(t->e) - (size_t)(b->host - t->e->start) >
+               BLOCK_MAX_HOST / 2;
+}
+
+void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
+                     struct emitter *e, struct block *b, struct pcmap *pcm)
+{
+    struct tctx t = {.e = e, .v = v, .mode = mode};
+    struct insn in;
+    uint32_t eip = v->eip, cs_base = v->seg[SEG_CS].base;
+    uint32_t n = 0;
+
+    b->eip = eip;
+    b->mode = mode;
+    b->host = e->p;
+    b->pcmap = pcm;
+    gen_poll(&t);
+    for (;;) {
+        size_t avail = 0;
+        const uint8_t *code = guest_code(v, cs_base + eip, &avail);
+        pcm[n] = (struct pcmap){(uint32_t)(e->p - b->host), eip, 0};
+        t.in = &in;
+        if (!code || !decode_insn(d->dec, code, avail, eip, mode & MODE_CODE32,
+                                  &in)) {
+            memset(&in, 0, sizeof(in));
+            in.eip = eip;
+            gen_undefined(&t);
+        } else {
+            gen_insn(&t);
+            eip = next_eip(&t);
+        }
+        pcm[n++].flags = t.pcflags;
+        t.pcflags = 0;
+        if (t.end)
+            break;
+        if (block_full(&t, b, cs_base + eip, n)) {
+            t.in = &in;
+            gen_branch(&t, -1, eip);
+            break;
+        }
+    }
+    gen_stubs(&t);
+    b->ninsns = n;
+    b->guest_len = eip - b->eip;
+    b->host_len = (uint32_t)(e->p - b->host);
+}

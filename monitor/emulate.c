@@ -1,0 +1,826 @@
+// SPDX-License-Identifier: MIT
+/* Emulation of sensitive and rare instructions in C (EXIT_EMULATE). The
+ * instruction at v->eip either completes (eip advances) or raises a fault
+ * and leaves the registers as they were. */
+#include "monitor/monitor.h"
+#include "monitor/cpuid.h"
+#include "dbt/dbt.h"
+#include "dbt/decode.h"
+#include "mmu/access.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <x86intrin.h>
+
+const char *const emu_kind_names[EMU_COUNT] = {
+    "cli", "sti", "pushf", "popf", "hlt", "in", "out", "ins", "outs",
+    "string (slow path)", "int", "iret", "cpuid", "rdtsc", "rdmsr", "wrmsr",
+    "mov cr", "mov dr", "lgdt", "lidt", "sgdt", "sidt", "lmsw", "smsw",
+    "clts", "invlpg", "mov sreg", "push sreg", "pop sreg", "far jmp",
+    "far call", "far ret", "lds/les/lfs/lgs/lss", "pusha", "popa", "enter",
+    "other"};
+
+/* Everything one emulation step needs. */
+struct emu {
+    struct vcpu *v;
+    struct insn in;
+    uint32_t next; /* EIP of the following instruction */
+    int osize;     /* operand size: 2 or 4 */
+};
+
+static void count(struct emu *x, enum emu_kind k)
+{
+    x->v->stats.emulated[k]++;
+}
+
+static void done(struct emu *x)
+{
+    x->v->eip = x->next;
+}
+
+static void gp0(struct emu *x)
+{
+    cpu_exception(x->v, EXC_GP, 0);
+}
+
+static void ud(struct emu *x)
+{
+    cpu_exception(x->v, EXC_UD, -1);
+}
+
+static bool protected_mode(const struct vcpu *v)
+{
+    return (v->cr0 & CR0_PE) && !(v->eflags & EFL_VM);
+}
+
+static int iopl(const struct vcpu *v)
+{
+    return (int)((v->eflags & EFL_IOPL) >> 12);
+}
+
+/* ---- Operands ---- */
+
+static uint32_t reg_get(const struct vcpu *v, int r, int size)
+{
+    if (size == 1)
+        return r < 4 ? (v->regs[r] & 0xff) : ((v->regs[r - 4] >> 8) & 0xff);
+    return size == 2 ? (v->regs[r] & 0xffff) : v->regs[r];
+}
+
+static void reg_set(struct vcpu *v, int r, int size, uint32_t val)
+{
+    if (size == 1 && r < 4)
+        v->regs[r] = (v->regs[r] & ~0xffu) | (val & 0xff);
+    else if (size == 1)
+        v->regs[r - 4] = (v->regs[r - 4] & ~0xff00u) | ((val & 0xff) << 8);
+    else if (size == 2)
+        v->regs[r] = (v->regs[r] & ~0xffffu) | (val & 0xffff);
+    else
+        v->regs[r] = val;
+}
+
+/* Linear address of the memory operand. */
+static uint32_t emu_ea(const struct emu *x, int32_t extra)
+{
+    const struct insn *in = &x->in;
+    uint32_t a = (uint32_t)in->mem_disp + (uint32_t)extra;
+    if (in->mem_base >= 0)
+        a += x->v->regs[in->mem_base];
+    if (in->mem_index >= 0)
+        a += x->v->regs[in->mem_index] * (uint32_t)in->mem_scale;
+    if (in->addr16)
+        a &= 0xffff;
+    return x->v->seg[in->mem_seg].base + a;
+}
+
+/* Read the r/m operand; false if the access faulted. */
+static bool rm_read(struct emu *x, int size, uint32_t *val)
+{
+    *val = 0;
+    if (!x->in.has_mem) {
+        *val = reg_get(x->v, x->in.rm, size);
+        return true;
+    }
+    return mmu_read(x->v, emu_ea(x, 0), val, (unsigned)size) == 0;
+}
+
+static bool rm_write(struct emu *x, int size, uint32_t val)
+{
+    if (!x->in.has_mem) {
+        reg_set(x->v, x->in.rm, size, val);
+        return true;
+    }
+    return mmu_write(x->v, emu_ea(x, 0), &val, (unsigned)size) == 0;
+}
+
+static uint32_t imm(const struct insn *in, int off, int size)
+{
+    uint32_t v = 0;
+    memcpy(&v, &in->bytes[in->imm_off + off], (size_t)size);
+    return v;
+}
+
+/* ---- Flags and interrupts ---- */
+
+static void emu_cli(struct emu *x)
+{
+    count(x, EMU_CLI);
+    if (protected_mode(x->v) ? x->v->cpl > iopl(x->v)
+                             : ((x->v->eflags & EFL_VM) && iopl(x->v) < 3)) {
+        gp0(x);
+        return;
+    }
+    x->v->eflags &= ~EFL_IF;
+    done(x);
+}
+
+static void emu_sti(struct emu *x)
+{
+    count(x, EMU_STI);
+    if (protected_mode(x->v) ? x->v->cpl > iopl(x->v)
+                             : ((x->v->eflags & EFL_VM) && iopl(x->v) < 3)) {
+        gp0(x);
+        return;
+    }
+    if (!(x->v->eflags & EFL_IF))
+        x->v->intr_shadow = true;
+    x->v->eflags |= EFL_IF;
+    done(x);
+}
+
+static void emu_pushf(struct emu *x)
+{
+    count(x, EMU_PUSHF);
+    if ((x->v->eflags & EFL_VM) && iopl(x->v) < 3) {
+        gp0(x);
+        return;
+    }
+    if (cpu_push(x->v, x->v->eflags & ~(EFL_VM | EFL_RF), x->osize))
+        done(x);
+}
+
+/* Which EFLAGS bits POPF and IRET may change at this privilege. */
+static uint32_t writable_flags(const struct vcpu *v)
+{
+    uint32_t m = EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_TF |
+                 EFL_DF | EFL_OF | EFL_NT | EFL_AC | EFL_ID;
+    if (!protected_mode(v) || v->cpl <= iopl(v))
+        m |= EFL_IF;
+    if (!protected_mode(v) || v->cpl == 0)
+        m |= EFL_IOPL;
+    return m;
+}
+
+static void set_flags(struct vcpu *v, uint32_t val, uint32_t mask)
+{
+    uint32_t old = v->eflags;
+    v->eflags = (v->eflags & ~mask) | (val & mask) | EFL_FIXED;
+    if (!(old & EFL_IF) && (v->eflags & EFL_IF))
+        v->intr_shadow = true;
+}
+
+static void emu_popf(struct emu *x)
+{
+    count(x, EMU_POPF);
+    uint32_t val;
+    if ((x->v->eflags & EFL_VM) && iopl(x->v) < 3) {
+        gp0(x);
+        return;
+    }
+    if (!cpu_pop(x->v, &val, x->osize))
+        return;
+    uint32_t mask = writable_flags(x->v);
+    if (x->osize == 2)
+        mask &= 0xffff;
+    set_flags(x->v, val, mask);
+    done(x);
+}
+
+static void emu_hlt(struct emu *x)
+{
+    count(x, EMU_HLT);
+    if (x->v->cpl > 0) {
+        gp0(x);
+        return;
+    }
+    x->v->halted = true;
+    done(x);
+}
+
+static void emu_int(struct emu *x, int vector)
+{
+    count(x, EMU_INT);
+    if ((x->v->eflags & EFL_VM) && iopl(x->v) < 3 && vector >= 0) {
+        gp0(x);
+        return;
+    }
+    cpu_soft_interrupt(x->v, vector, x->next);
+}
+
+/* IRET to the same privilege level (outer-level returns come with ring 3
+ * support). */
+static void emu_iret(struct emu *x)
+{
+    struct vcpu *v = x->v;
+    uint32_t eip, cs, flags, esp0 = v->regs[R_ESP];
+    count(x, EMU_IRET);
+    if (protected_mode(v) && (v->eflags & EFL_NT)) {
+        cpu_shutdown(v, 1, "IRET with NT set (task return) is not implemented yet");
+        return;
+    }
+    if (!cpu_pop(v, &eip, x->osize) || !cpu_pop(v, &cs, x->osize) ||
+        !cpu_pop(v, &flags, x->osize)) {
+        v->regs[R_ESP] = esp0;
+        return;
+    }
+    if (protected_mode(v) && (cs & 3) != (uint32_t)v->cpl) {
+        v->regs[R_ESP] = esp0;
+        cpu_shutdown(v, 1, "IRET to another privilege level is not implemented yet");
+        return;
+    }
+    uint32_t mask = writable_flags(v) | EFL_RF;
+    if (x->osize == 2)
+        mask &= 0xffff;
+    if (cpu_far_jump(v, (uint16_t)cs, eip) != 0) {
+        v->regs[R_ESP] = esp0;
+        return;
+    }
+    set_flags(v, flags, mask);
+}
+
+/* ---- Port I/O ---- */
+
+static uint32_t io_in(struct vcpu *v, uint16_t port, int size)
+{
+    return v->io_read ? v->io_read(v->io_opaque, port, (unsigned)size) : ~0u;
+}
+
+static void io_out(struct vcpu *v, uint16_t port, int size, uint32_t val)
+{
+    if (v->io_write)
+        v->io_write(v->io_opaque, port, (unsigned)size, val);
+}
+
+/* I/O privilege: CPL <= IOPL in protected mode (the TSS bitmap comes with
+ * the system-architecture work; until then, no permission beyond IOPL). */
+static bool io_allowed(const struct vcpu *v)
+{
+    return !(v->cr0 & CR0_PE) || (!(v->eflags & EFL_VM) && v->cpl <= iopl(v));
+}
+
+static void emu_in_out(struct emu *x, uint8_t op)
+{
+    struct vcpu *v = x->v;
+    int size = (op & 1) ? x->osize : 1;
+    uint16_t port = (op & 8) ? (uint16_t)v->regs[R_EDX] : (uint16_t)imm(&x->in, 0, 1);
+    bool out = op & 2;
+    count(x, out ? EMU_OUT : EMU_IN);
+    if (!io_allowed(v)) {
+        gp0(x);
+        return;
+    }
+    if (out)
+        io_out(v, port, size, reg_get(v, R_EAX, size));
+    else
+        reg_set(v, R_EAX, size, io_in(v, port, size));
+    done(x);
+}
+
+/* ---- String instructions (slow path) ---- */
+
+/* Flags of a - b at size, computed by the host CPU itself. */
+static uint32_t flags_sub(uint32_t a, uint32_t b, int size)
+{
+    uint64_t f;
+    if (size == 1)
+        __asm__("cmpb %b2, %b1; pushfq; popq %0" : "=r"(f) : "q"(a), "q"(b) : "cc");
+    else if (size == 2)
+        __asm__("cmpw %w2, %w1; pushfq; popq %0" : "=r"(f) : "r"(a), "r"(b) : "cc");
+    else
+        __asm__("cmpl %2, %1; pushfq; popq %0" : "=r"(f) : "r"(a), "r"(b) : "cc");
+    return (uint32_t)f & (EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_OF);
+}
+
+static uint32_t index_reg(const struct emu *x, int r)
+{
+    return x->in.addr16 ? (x->v->regs[r] & 0xffff) : x->v->regs[r];
+}
+
+static void index_step(struct emu *x, int r, int size)
+{
+    uint32_t d = (x->v->eflags & EFL_DF) ? (uint32_t)-size : (uint32_t)size;
+    reg_set(x->v, r, x->in.addr16 ? 2 : 4, x->v->regs[r] + d);
+}
+
+/* One iteration of string op `op`; false if it faulted. Sets *stop for
+ * REPE/REPNE termination. */
+static bool string_step(struct emu *x, uint8_t op, int size, bool *stop)
+{
+    struct vcpu *v = x->v;
+    int sseg = x->in.seg_override >= 0 ? x->in.seg_override : SEG_DS;
+    uint32_t src = v->seg[sseg].base + index_reg(x, R_ESI);
+    uint32_t dst = v->seg[SEG_ES].base + index_reg(x, R_EDI);
+    uint32_t a = 0, b = 0;
+    bool si = false, di = false;
+    switch (op) {
+    case 0x6c: case 0x6d: /* ins */
+        a = io_in(v, (uint16_t)v->regs[R_EDX], size);
+        if (mmu_write(v, dst, &a, (unsigned)size)) return false;
+        di = true;
+        break;
+    case 0x6e: case 0x6f: /* outs */
+        if (mmu_read(v, src, &a, (unsigned)size)) return false;
+        io_out(v, (uint16_t)v->regs[R_EDX], size, a);
+        si = true;
+        break;
+    case 0xa4: case 0xa5: /* movs */
+        if (mmu_read(v, src, &a, (unsigned)size) || mmu_write(v, dst, &a, (unsigned)size))
+            return false;
+        si = di = true;
+        break;
+    case 0xa6: case 0xa7: /* cmps */
+        if (mmu_read(v, src, &a, (unsigned)size) || mmu_read(v, dst, &b, (unsigned)size))
+            return false;
+        set_flags(v, flags_sub(a, b, size), EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_OF);
+        si = di = true;
+        break;
+    case 0xaa: case 0xab: /* stos */
+        a = reg_get(v, R_EAX, size);
+        if (mmu_write(v, dst, &a, (unsigned)size)) return false;
+        di = true;
+        break;
+    case 0xac: case 0xad: /* lods */
+        if (mmu_read(v, src, &a, (unsigned)size)) return false;
+        reg_set(v, R_EAX, size, a);
+        si = true;
+        break;
+    case 0xae: case 0xaf: /* scas */
+        if (mmu_read(v, dst, &b, (unsigned)size)) return false;
+        set_flags(v, flags_sub(reg_get(v, R_EAX, size), b, size),
+                  EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_OF);
+        di = true;
+        break;
+    }
+    if (si)
+        index_step(x, R_ESI, size);
+    if (di)
+        index_step(x, R_EDI, size);
+    bool cmp = op == 0xa6 || op == 0xa7 || op == 0xae || op == 0xaf;
+    bool zf = v->eflags & EFL_ZF;
+    *stop = cmp && ((x->in.rep && !zf) || (x->in.repne && zf));
+    return true;
+}
+
+static void emu_string(struct emu *x, uint8_t op)
+{
+    struct vcpu *v = x->v;
+    int size = (op & 1) ? x->osize : 1;
+    bool io = op >= 0x6c && op <= 0x6f;
+    bool rep = x->in.rep || x->in.repne;
+    count(x, io ? ((op & 2) ? EMU_OUTS : EMU_INS) : EMU_STRING);
+    if (io && !io_allowed(v)) {
+        gp0(x);
+        return;
+    }
+    int csize = x->in.addr16 ? 2 : 4;
+    for (;;) {
+        if (rep && reg_get(v, R_ECX, csize) == 0)
+            break;
+        bool stop = false;
+        if (!string_step(x, op, size, &stop))
+            return; /* faulted: registers reflect the iterations done */
+        if (!rep)
+            break;
+        reg_set(v, R_ECX, csize, reg_get(v, R_ECX, csize) - 1);
+        if (stop)
+            break;
+    }
+    done(x);
+}
+
+/* ---- Segments and far transfers ---- */
+
+static void emu_mov_sreg(struct emu *x, uint8_t op)
+{
+    uint32_t val;
+    count(x, EMU_MOV_SREG);
+    if (x->in.reg >= SEG_COUNT || (op == 0x8e && x->in.reg == SEG_CS)) {
+        ud(x);
+        return;
+    }
+    if (op == 0x8c) {
+        int size = x->in.has_mem ? 2 : x->osize;
+        if (rm_write(x, size, x->v->seg[x->in.reg].sel))
+            done(x);
+        return;
+    }
+    if (!rm_read(x, 2, &val) || cpu_load_seg(x->v, x->in.reg, (uint16_t)val))
+        return;
+    if (x->in.reg == SEG_SS)
+        x->v->intr_shadow = true;
+    done(x);
+}
+
+static void emu_push_sreg(struct emu *x, int seg)
+{
+    count(x, EMU_PUSH_SREG);
+    if (cpu_push(x->v, x->v->seg[seg].sel, x->osize))
+        done(x);
+}
+
+static void emu_pop_sreg(struct emu *x, int seg)
+{
+    uint32_t sel, esp0 = x->v->regs[R_ESP];
+    count(x, EMU_POP_SREG);
+    if (!cpu_pop(x->v, &sel, x->osize))
+        return;
+    if (cpu_load_seg(x->v, seg, (uint16_t)sel) != 0) {
+        x->v->regs[R_ESP] = esp0;
+        return;
+    }
+    if (seg == SEG_SS)
+        x->v->intr_shadow = true;
+    done(x);
+}
+
+/* Far pointer (offset, then selector) from memory or the immediate. */
+static bool far_pointer(struct emu *x, bool from_mem, uint32_t *off,
+                        uint16_t *sel)
+{
+    if (!from_mem) {
+        *off = imm(&x->in, 0, x->osize);
+        *sel = (uint16_t)imm(&x->in, x->osize, 2);
+        return true;
+    }
+    if (!x->in.has_mem) {
+        ud(x);
+        return false;
+    }
+    uint32_t ea = emu_ea(x, 0), s = 0;
+    *off = 0;
+    if (mmu_read(x->v, ea, off, (unsigned)x->osize) ||
+        mmu_read(x->v, ea + (uint32_t)x->osize, &s, 2))
+        return false;
+    *sel = (uint16_t)s;
+    return true;
+}
+
+static void emu_far_jmp(struct emu *x, bool from_mem)
+{
+    uint32_t off;
+    uint16_t sel;
+    count(x, EMU_FAR_JMP);
+    if (far_pointer(x, from_mem, &off, &sel))
+        cpu_far_jump(x->v, sel, off);
+}
+
+static void emu_far_call(struct emu *x, bool from_mem)
+{
+    struct vcpu *v = x->v;
+    uint32_t off, esp0 = v->regs[R_ESP];
+    uint16_t sel, old_cs = v->seg[SEG_CS].sel;
+    count(x, EMU_FAR_CALL);
+    if (!far_pointer(x, from_mem, &off, &sel))
+        return;
+    if (!cpu_push(v, old_cs, x->osize) || !cpu_push(v, x->next, x->osize) ||
+        cpu_far_jump(v, sel, off) != 0)
+        v->regs[R_ESP] = esp0;
+}
+
+static void emu_far_ret(struct emu *x, uint16_t release)
+{
+    struct vcpu *v = x->v;
+    uint32_t eip, cs, esp0 = v->regs[R_ESP];
+    count(x, EMU_FAR_RET);
+    if (!cpu_pop(v, &eip, x->osize) || !cpu_pop(v, &cs, x->osize))
+        goto undo;
+    if (protected_mode(v) && (cs & 3) != (uint32_t)v->cpl) {
+        v->regs[R_ESP] = esp0;
+        cpu_shutdown(v, 1, "far RET to another privilege level is not implemented yet");
+        return;
+    }
+    if (cpu_far_jump(v, (uint16_t)cs, eip) != 0)
+        goto undo;
+    v->regs[R_ESP] += release;
+    return;
+undo:
+    v->regs[R_ESP] = esp0;
+}
+
+/* LDS/LES/LFS/LGS/LSS r, m16:32. */
+static void emu_load_far(struct emu *x, int seg)
+{
+    uint32_t off;
+    uint16_t sel;
+    count(x, EMU_LXS);
+    if (!far_pointer(x, true, &off, &sel))
+        return;
+    if (cpu_load_seg(x->v, seg, sel) != 0)
+        return;
+    reg_set(x->v, x->in.reg, x->osize, off);
+    done(x);
+}
+
+/* ---- Stack frames ---- */
+
+static void emu_pusha(struct emu *x)
+{
+    struct vcpu *v = x->v;
+    uint32_t esp0 = v->regs[R_ESP];
+    count(x, EMU_PUSHA);
+    for (int r = R_EAX; r <= R_EDI; r++) {
+        uint32_t val = r == R_ESP ? esp0 : v->regs[r];
+        if (!cpu_push(v, val, x->osize)) {
+            v->regs[R_ESP] = esp0;
+            return;
+        }
+    }
+    done(x);
+}
+
+static void emu_popa(struct emu *x)
+{
+    struct vcpu *v = x->v;
+    uint32_t saved[8], val;
+    memcpy(saved, v->regs, sizeof(saved));
+    count(x, EMU_POPA);
+    for (int r = R_EDI; r >= R_EAX; r--) {
+        if (!cpu_pop(v, &val, x->osize)) {
+            memcpy(v->regs, saved, sizeof(saved));
+            return;
+        }
+        if (r != R_ESP)
+            reg_set(v, r, x->osize, val);
+    }
+    done(x);
+}
+
+static void emu_enter(struct emu *x)
+{
+    struct vcpu *v = x->v;
+    uint32_t saved[8];
+    uint16_t alloc = (uint16_t)imm(&x->in, 0, 2);
+    int level = imm(&x->in, 2, 1) & 31;
+    memcpy(saved, v->regs, sizeof(saved));
+    count(x, EMU_ENTER);
+    if (!cpu_push(v, v->regs[R_EBP], x->osize))
+        return;
+    uint32_t frame = v->regs[R_ESP];
+    for (int i = 1; i < level; i++) {
+        uint32_t val = 0, ebp = saved[R_EBP] - (uint32_t)(i * x->osize);
+        if (mmu_read(v, v->seg[SEG_SS].base + ebp, &val, (unsigned)x->osize) ||
+            !cpu_push(v, val, x->osize))
+            goto undo;
+    }
+    if (level > 0 && !cpu_push(v, frame, x->osize))
+        goto undo;
+    reg_set(v, R_EBP, x->osize, frame);
+    v->regs[R_ESP] -= alloc;
+    done(x);
+    return;
+undo:
+    memcpy(v->regs, saved, sizeof(saved));
+}
+
+/* ---- The 0F page ---- */
+
+static void emu_mov_cr(struct emu *x, bool to_cr)
+{
+    struct vcpu *v = x->v;
+    int cr = x->in.reg;
+    count(x, EMU_MOV_CR);
+    if (cr == 1 || cr > 4) {
+        ud(x);
+        return;
+    }
+    if (v->cpl > 0) {
+        gp0(x);
+        return;
+    }
+    uint32_t *crs[5] = {&v->cr0, NULL, &v->cr2, &v->cr3, &v->cr4};
+    if (!to_cr) {
+        v->regs[x->in.rm] = *crs[cr];
+        done(x);
+        return;
+    }
+    uint32_t val = v->regs[x->in.rm];
+    if (cr == 0 && (val & CR0_PG)) {
+        cpu_shutdown(v, 1, "the guest enabled paging, which is not implemented yet");
+        return;
+    }
+    if (cr == 0)
+        cpu_set_cr0(v, val);
+    else
+        *crs[cr] = val;
+    done(x);
+}
+
+/* LGDT/LIDT/SGDT/SIDT: 16-bit limit, then 32-bit base (24 bits with a
+ * 16-bit operand size). */
+static void emu_table_reg(struct emu *x, bool load, bool idt)
+{
+    struct vcpu *v = x->v;
+    count(x, load ? (idt ? EMU_LIDT : EMU_LGDT) : (idt ? EMU_SIDT : EMU_SGDT));
+    if (!x->in.has_mem) {
+        ud(x);
+        return;
+    }
+    if (load && v->cpl > 0) {
+        gp0(x);
+        return;
+    }
+    __typeof__(v->gdtr) *t = idt ? &v->idtr : &v->gdtr;
+    uint32_t ea = emu_ea(x, 0), base = 0;
+    uint16_t limit = 0;
+    if (load) {
+        if (mmu_read(v, ea, &limit, 2) || mmu_read(v, ea + 2, &base, 4))
+            return;
+        t->limit = limit;
+        t->base = x->osize == 2 ? (base & 0xffffff) : base;
+    } else {
+        if (mmu_write(v, ea, &t->limit, 2) || mmu_write(v, ea + 2, &t->base, 4))
+            return;
+    }
+    done(x);
+}
+
+static void emu_group7(struct emu *x)
+{
+    struct vcpu *v = x->v;
+    uint32_t val;
+    switch (x->in.reg) {
+    case 0: case 1: case 2: case 3:
+        emu_table_reg(x, x->in.reg >= 2, x->in.reg & 1);
+        return;
+    case 4: /* SMSW */
+        count(x, EMU_SMSW);
+        if (rm_write(x, x->in.has_mem ? 2 : x->osize, v->cr0))
+            done(x);
+        return;
+    case 6: /* LMSW: PE can be set but not cleared */
+        count(x, EMU_LMSW);
+        if (v->cpl > 0) {
+            gp0(x);
+            return;
+        }
+        if (!rm_read(x, 2, &val))
+            return;
+        cpu_set_cr0(v, (v->cr0 & ~0xeu) | (val & 0xf) | (v->cr0 & CR0_PE));
+        done(x);
+        return;
+    case 7: /* INVLPG: no TLB to drop while paging is off */
+        count(x, EMU_INVLPG);
+        if (!x->in.has_mem) {
+            ud(x);
+            return;
+        }
+        if (v->cpl > 0) {
+            gp0(x);
+            return;
+        }
+        done(x);
+        return;
+    }
+    ud(x);
+}
+
+static void emu_cpuid(struct emu *x)
+{
+    struct vcpu *v = x->v;
+    uint32_t out[4];
+    count(x, EMU_CPUID);
+    cpuid_query(v->regs[R_EAX], v->regs[R_ECX], out);
+    v->regs[R_EAX] = out[0];
+    v->regs[R_EBX] = out[1];
+    v->regs[R_ECX] = out[2];
+    v->regs[R_EDX] = out[3];
+    done(x);
+}
+
+static void emu_rdtsc(struct emu *x)
+{
+    count(x, EMU_RDTSC);
+    if ((x->v->cr4 & 0x4) && x->v->cpl > 0) { /* CR4.TSD */
+        gp0(x);
+        return;
+    }
+    uint64_t tsc = __rdtsc();
+    x->v->regs[R_EAX] = (uint32_t)tsc;
+    x->v->regs[R_EDX] = (uint32_t)(tsc >> 32);
+    done(x);
+}
+
+static void emulate_0f(struct emu *x)
+{
+    uint8_t op = insn_op(&x->in, 1);
+    switch (op) {
+    case 0x01: emu_group7(x); return;
+    case 0x06: /* CLTS */
+        count(x, EMU_CLTS);
+        if (x->v->cpl > 0) { gp0(x); return; }
+        x->v->cr0 &= ~CR0_TS;
+        done(x);
+        return;
+    case 0x08: case 0x09: /* INVD, WBINVD: no caches to manage */
+        count(x, EMU_OTHER);
+        if (x->v->cpl > 0) { gp0(x); return; }
+        done(x);
+        return;
+    case 0x20: emu_mov_cr(x, false); return;
+    case 0x22: emu_mov_cr(x, true); return;
+    case 0x31: emu_rdtsc(x); return;
+    case 0xa2: emu_cpuid(x); return;
+    case 0xa0: emu_push_sreg(x, SEG_FS); return;
+    case 0xa8: emu_push_sreg(x, SEG_GS); return;
+    case 0xa1: emu_pop_sreg(x, SEG_FS); return;
+    case 0xa9: emu_pop_sreg(x, SEG_GS); return;
+    case 0xb2: emu_load_far(x, SEG_SS); return;
+    case 0xb4: emu_load_far(x, SEG_FS); return;
+    case 0xb5: emu_load_far(x, SEG_GS); return;
+    }
+    /* Not emulated yet (MSRs, LLDT/LTR, debug registers, SYSENTER):
+     * the guest sees #UD and --stats counts it. */
+    x->v->stats.undefined++;
+    ud(x);
+}
+
+static bool emulate_segment_ops(struct emu *x, uint8_t op)
+{
+    switch (op) {
+    case 0x06: emu_push_sreg(x, SEG_ES); return true;
+    case 0x0e: emu_push_sreg(x, SEG_CS); return true;
+    case 0x16: emu_push_sreg(x, SEG_SS); return true;
+    case 0x1e: emu_push_sreg(x, SEG_DS); return true;
+    case 0x07: emu_pop_sreg(x, SEG_ES); return true;
+    case 0x17: emu_pop_sreg(x, SEG_SS); return true;
+    case 0x1f: emu_pop_sreg(x, SEG_DS); return true;
+    case 0x8c: case 0x8e: emu_mov_sreg(x, op); return true;
+    case 0xc4: case 0xc5:
+        if (!x->in.has_mem) { ud(x); return true; } /* VEX: no AVX here */
+        emu_load_far(x, op == 0xc4 ? SEG_ES : SEG_DS);
+        return true;
+    case 0x9a: emu_far_call(x, false); return true;
+    case 0xea: emu_far_jmp(x, false); return true;
+    case 0xca: emu_far_ret(x, (uint16_t)imm(&x->in, 0, 2)); return true;
+    case 0xcb: emu_far_ret(x, 0); return true;
+    case 0xff:
+        if (x->in.reg == 3) emu_far_call(x, true);
+        else if (x->in.reg == 5) emu_far_jmp(x, true);
+        else return false;
+        return true;
+    }
+    return false;
+}
+
+static bool emulate_1byte(struct emu *x, uint8_t op)
+{
+    switch (op) {
+    case 0xfa: emu_cli(x); return true;
+    case 0xfb: emu_sti(x); return true;
+    case 0x9c: emu_pushf(x); return true;
+    case 0x9d: emu_popf(x); return true;
+    case 0xf4: emu_hlt(x); return true;
+    case 0xcc: emu_int(x, EXC_BP); return true;
+    case 0xcd: emu_int(x, (int)imm(&x->in, 0, 1)); return true;
+    case 0xce:
+        if (x->v->eflags & EFL_OF) emu_int(x, EXC_OF); else done(x);
+        return true;
+    case 0xcf: emu_iret(x); return true;
+    case 0xe4: case 0xe5: case 0xe6: case 0xe7:
+    case 0xec: case 0xed: case 0xee: case 0xef:
+        emu_in_out(x, op);
+        return true;
+    case 0x60: emu_pusha(x); return true;
+    case 0x61: emu_popa(x); return true;
+    case 0xc8: emu_enter(x); return true;
+    }
+    if ((op >= 0x6c && op <= 0x6f) || (op >= 0xa4 && op <= 0xa7) ||
+        (op >= 0xaa && op <= 0xaf)) {
+        emu_string(x, op);
+        return true;
+    }
+    return emulate_segment_ops(x, op);
+}
+
+void emulate_insn(struct vcpu *v)
+{
+    struct emu x = {.v = v};
+    if (!dbt_decode_at(v->dbt, v, v->eip, &x.in)) {
+        cpu_exception(v, EXC_UD, -1);
+        return;
+    }
+    bool code32 = v->seg[SEG_CS].attr & SEG_ATTR_DB;
+    x.next = v->eip + x.in.len;
+    if (!code32)
+        x.next &= 0xffff;
+    x.osize = x.in.op16 ? 2 : 4;
+    uint8_t op = insn_op(&x.in, 0);
+    if (op == 0x0f)
+        emulate_0f(&x);
+    else if (!emulate_1byte(&x, op)) {
+        /* BCD adjust, BOUND, ARPL, SALC, INT1 are not emulated yet. */
+        count(&x, EMU_OTHER);
+        v->stats.undefined++;
+        ud(&x);
+    }
+}

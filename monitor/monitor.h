@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* The monitor's internal interface: exceptions, emulation, the run loop. */
+#ifndef BT386_MONITOR_MONITOR_H
+#define BT386_MONITOR_MONITOR_H
+
+#include "monitor/vcpu.h"
+
+struct dbt;
+struct insn;
+
+/* Kinds of emulated instruction, counted in --stats. */
+enum emu_kind {
+    EMU_CLI, EMU_STI, EMU_PUSHF, EMU_POPF, EMU_HLT, EMU_IN, EMU_OUT,
+    EMU_INS, EMU_OUTS, EMU_STRING, EMU_INT, EMU_IRET, EMU_CPUID, EMU_RDTSC,
+    EMU_RDMSR, EMU_WRMSR, EMU_MOV_CR, EMU_MOV_DR, EMU_LGDT, EMU_LIDT,
+    EMU_SGDT, EMU_SIDT, EMU_LMSW, EMU_SMSW, EMU_CLTS, EMU_INVLPG,
+    EMU_MOV_SREG, EMU_PUSH_SREG, EMU_POP_SREG, EMU_FAR_JMP, EMU_FAR_CALL,
+    EMU_FAR_RET, EMU_LXS, EMU_PUSHA, EMU_POPA, EMU_ENTER, EMU_OTHER,
+    EMU_COUNT
+};
+extern const char *const emu_kind_names[EMU_COUNT];
+
+/*
+ * Raise exception `vector` at the current instruction (v->eip points at
+ * it): deliver it through the IDT/IVT, escalating to #DF and a triple
+ * fault as the hardware does. err < 0 means no error code.
+ */
+void cpu_exception(struct vcpu *v, int vector, int32_t err);
+
+/* Deliver a software interrupt (INT n) with return address next_eip. */
+void cpu_soft_interrupt(struct vcpu *v, int vector, uint32_t next_eip);
+
+/* Load segment register seg with selector sel (MOV Sreg semantics).
+ * Returns 0, or -1 after raising the fault. */
+int cpu_load_seg(struct vcpu *v, int seg, uint16_t sel);
+
+/* Far jump to sel:eip at the current privilege level; 0 or -1 (faulted). */
+int cpu_far_jump(struct vcpu *v, uint16_t sel, uint32_t eip);
+
+/* Push/pop on the guest stack (size 2 or 4); false if it faulted. */
+bool cpu_push(struct vcpu *v, uint32_t val, int size);
+bool cpu_pop(struct vcpu *v, uint32_t *val, int size);
+
+/* Set CR0 (also flushes translations when the mode changes). */
+void cpu_set_cr0(struct vcpu *v, uint32_t val);
+
+/* Stop the machine: the process exits with `status` after printing why
+ * (NULL: silently). */
+void cpu_shutdown(struct vcpu *v, int status, const char *why);
+
+/* Run the instruction at v->eip in C (EXIT_EMULATE). */
+void emulate_insn(struct vcpu *v);
+
+/* Run the vCPU until shutdown; returns the process exit status. */
+int cpu_run(struct vcpu *v);
+
+/* Print --stats to f. */
+#include <stdio.h>
+void stats_print(const struct vcpu *v, FILE *f);
+
+#endif

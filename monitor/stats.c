@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+/* --stats: what the translator and the monitor did, printed at exit. */
+#include "monitor/monitor.h"
+
+static const char *const exit_names[EXIT_MAX] = {
+    "none", "chain", "jump-cache miss", "emulate", "undefined",
+    "interrupt", "host fault", "budget"};
+
+static const char *const vec_names[32] = {
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "9",
+    "#TS", "#NP", "#SS", "#GP", "#PF", "15", "#MF", "#AC", "#MC", "#XM"};
+
+static void line(FILE *f, const char *label, unsigned long long n)
+{
+    fprintf(f, "  %-28s %llu\n", label, n);
+}
+
+void stats_print(const struct vcpu *v, FILE *f)
+{
+    const struct vcpu_stats *s = &v->stats;
+    char label[64];
+    fprintf(f, "bt386 stats:\n");
+    line(f, "blocks translated", s->blocks_translated);
+    line(f, "guest insns translated", s->insns_translated);
+    line(f, "code cache bytes", s->code_bytes);
+    line(f, "translation time (us)", s->translate_ns / 1000);
+    line(f, "chains patched", s->chains);
+    line(f, "host signals taken", s->signals);
+    line(f, "undefined (#UD raised)", s->undefined);
+    for (int i = 1; i < EXIT_MAX; i++) {
+        snprintf(label, sizeof(label), "exits: %s", exit_names[i]);
+        line(f, label, s->exits[i]);
+    }
+    for (int i = 0; i < EMU_COUNT; i++) {
+        if (!s->emulated[i])
+            continue;
+        snprintf(label, sizeof(label), "emulated: %s", emu_kind_names[i]);
+        line(f, label, s->emulated[i]);
+    }
+    for (int i = 0; i < 32; i++) {
+        if (!s->exceptions[i])
+            continue;
+        snprintf(label, sizeof(label), "exception %s",
+                 vec_names[i] ? vec_names[i] : "?");
+        line(f, label, s->exceptions[i]);
+    }
+}

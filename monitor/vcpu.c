@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+/* The virtual CPU: allocation, reset state, and kicks from other threads. */
+#include "monitor/vcpu.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+extern char bt_exit[];
+
+#define JC_INVALID_TAG 1 /* tag + eip never wraps to 0 for a 32-bit eip */
+
+struct vcpu *vcpu_create(void)
+{
+    void *p = mmap(NULL, sizeof(struct vcpu), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    struct vcpu *v = p;
+    v->exit_fn = bt_exit;
+    vcpu_jc_clear(v);
+    return v;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+    if (v)
+        munmap(v, sizeof(*v));
+}
+
+void vcpu_jc_clear(struct vcpu *v)
+{
+    for (size_t i = 0; i < JC_SIZE; i++)
+        v->jc_tag[i] = JC_INVALID_TAG;
+}
+
+/* A flat 4 GiB segment: present, DPL 0, 32-bit, page granular. */
+static struct segment flat_segment(uint16_t sel, uint16_t type)
+{
+    /* attr: type | S (0x10) | P (0x80) | D/B (0x400) | G (0x800) */
+    return (struct segment){sel, 0, 0xffffffffu,
+                            (uint16_t)(type | 0x10 | 0x80 | 0x400 | 0x800)};
+}
+
+void vcpu_set_flat32(struct vcpu *v, uint32_t eip)
+{
+    memset(v->regs, 0, sizeof(v->regs));
+    for (int s = 0; s < SEG_COUNT; s++) {
+        v->seg[s] = s == SEG_CS ? flat_segment(0x08, 0xb) /* code, exec/read, accessed */
+                                : flat_segment(0x10, 0x3); /* data, read/write, accessed */
+        v->seg_base[s] = 0;
+    }
+    v->eip = eip;
+    v->eflags = EFL_FIXED;
+    v->cr0 = CR0_PE | CR0_ET;
+    v->cr2 = v->cr3 = v->cr4 = 0;
+    v->gdtr.base = v->idtr.base = 0;
+    v->gdtr.limit = v->idtr.limit = 0;
+    v->cpl = 0;
+    v->halted = false;
+    v->delivering = 0;
+    v->intr_shadow = false;
+    vcpu_jc_clear(v);
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+    mprotect(v->poll_page, sizeof(v->poll_page), PROT_NONE);
+}
+
+void vcpu_unkick(struct vcpu *v)
+{
+    mprotect(v->poll_page, sizeof(v->poll_page), PROT_READ | PROT_WRITE);
+}
