@@ -9,6 +9,8 @@
 #define OFF_HOST_RSP    0x30
 #define OFF_ENTER       0x48
 #define OFF_PHYS_BASE   0x58
+#define OFF_FPU_GUEST   0x80
+#define OFF_FPU_HOST    0x280
 /* CF PF AF ZF SF DF OF: the guest flags that live in host RFLAGS. */
 #define HOST_FLAG_MASK  0x0cd5
 
@@ -29,6 +31,7 @@ bt_enter:
     mov r14, rdi
     mov [r14 + OFF_HOST_RSP], rsp
     mov r15, [r14 + OFF_PHYS_BASE]
+    fxrstor64 [r14 + OFF_FPU_GUEST] /* the host FPU becomes the guest's */
     mov eax, [r14 + OFF_EFLAGS]
     and eax, HOST_FLAG_MASK         /* never TF, AC or IOPL on the host */
     push rax
@@ -62,6 +65,8 @@ bt_exit:
     .globl bt_exit_restore
 bt_exit_restore:
     cld                             /* the C ABI wants DF clear */
+    fxsave64 [r14 + OFF_FPU_GUEST]
+    fxrstor64 [r14 + OFF_FPU_HOST]  /* clean x87/SSE state for C code */
     mov rsp, [r14 + OFF_HOST_RSP]
     add rsp, 8
     pop r15

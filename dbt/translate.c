@@ -30,6 +30,8 @@ struct tctx {
     uint32_t pcflags; /* PCF_* for this instruction */
 };
 
+static void gen_undefined(struct tctx *t);
+
 static uint32_t next_eip(const struct tctx *t)
 {
     uint32_t eip = t->in->eip + t->in->len;
@@ -539,6 +541,35 @@ static bool gen_string(struct tctx *t, uint8_t op)
     return true;
 }
 
+/* LEA computes an offset: no segment base, no memory access. */
+static void gen_lea(struct tctx *t)
+{
+    const struct insn *in = t->in;
+    if (!in->has_mem) {
+        gen_undefined(t); /* LEA with a register operand is #UD */
+        return;
+    }
+    int dst = in->esp_reg ? HR_ESP : in->reg;
+    struct hmem m = {in->mem_base < 0 ? H_NONE : host_reg(in->mem_base),
+                     in->mem_index < 0 ? H_NONE : host_reg(in->mem_index),
+                     in->mem_scale, in->mem_disp};
+    if (m.base == H_NONE && m.index == H_NONE) {
+        emit_mov_r32_imm32(t->e, HR_ADDR, in->addr16 ? (uint16_t)in->mem_disp
+                                                     : (uint32_t)in->mem_disp);
+        m = hmem_bd(HR_ADDR, 0);
+    }
+    if (in->op16 || in->addr16) {
+        emit_lea_r32(t->e, HR_ADDR, m);
+        if (in->op16)
+            emit_u8(t->e, 0x66); /* mov dst16, r11w */
+        else
+            emit_movzx_r32_r16(t->e, HR_ADDR, HR_ADDR);
+        emit_mov_r32_r32(t->e, dst, HR_ADDR);
+    } else {
+        emit_lea_r32(t->e, dst, m);
+    }
+}
+
 /* XLAT reads [EBX + AL] (BX in 16-bit addressing) implicitly. */
 static void gen_xlat(struct tctx *t)
 {
@@ -676,6 +707,8 @@ static void gen_insn(struct tctx *t)
         gen_group5(t);
     else if (op == 0xd7)
         gen_xlat(t);
+    else if (op == 0x8d)
+        gen_lea(t);
     else if ((op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf)) {
         if (!gen_string(t, op))
             gen_emulate(t);

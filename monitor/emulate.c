@@ -203,8 +203,11 @@ static void emu_hlt(struct emu *x)
         gp0(x);
         return;
     }
-    x->v->halted = true;
     done(x);
+    if (x->v->test_stop_on_hlt)
+        cpu_shutdown(x->v, 0, NULL);
+    else
+        x->v->halted = true;
 }
 
 static void emu_int(struct emu *x, int vector)

@@ -278,6 +278,14 @@ static void triple_fault(struct vcpu *v, int vector)
 static void raise_event(struct vcpu *v, int vector, int32_t err,
                         uint32_t ret_eip, bool soft)
 {
+    if (v->test_stop_on_event) {
+        v->test_event_vector = vector;
+        v->test_event_error = err;
+        if (soft)
+            v->eip = ret_eip;
+        cpu_shutdown(v, 0, NULL);
+        return;
+    }
     if (v->delivering == EXC_DF + 1) {
         v->delivering = 0;
         triple_fault(v, vector);

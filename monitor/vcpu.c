@@ -2,10 +2,21 @@
 /* The virtual CPU: allocation, reset state, and kicks from other threads. */
 #include "monitor/vcpu.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 
 extern char bt_exit[];
+
+_Static_assert(offsetof(struct vcpu, eip) == VCPU_OFF_EIP, "vcpu layout");
+_Static_assert(offsetof(struct vcpu, phys_base) == VCPU_OFF_PHYS_BASE,
+               "vcpu layout");
+_Static_assert(offsetof(struct vcpu, seg_base) == VCPU_OFF_SEG_BASE,
+               "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fpu_guest) == VCPU_OFF_FPU_GUEST,
+               "vcpu layout");
+_Static_assert(offsetof(struct vcpu, fpu_host) == VCPU_OFF_FPU_HOST,
+               "vcpu layout");
 
 #define JC_INVALID_TAG 1 /* tag + eip never wraps to 0 for a 32-bit eip */
 
@@ -17,6 +28,8 @@ struct vcpu *vcpu_create(void)
         return NULL;
     struct vcpu *v = p;
     v->exit_fn = bt_exit;
+    vcpu_fpu_reset(v);
+    v->test_event_vector = -1;
     vcpu_jc_clear(v);
     return v;
 }
@@ -25,6 +38,19 @@ void vcpu_destroy(struct vcpu *v)
 {
     if (v)
         munmap(v, sizeof(*v));
+}
+
+/*
+ * The guest's FPU starts as after FNINIT with MXCSR at its reset value;
+ * the host's clean state (for the monitor's C code) is what it has now.
+ */
+void vcpu_fpu_reset(struct vcpu *v)
+{
+    uint32_t mxcsr = 0x1f80;
+    __asm__ volatile("fxsave64 %0" : "=m"(v->fpu_host));
+    __asm__ volatile("fninit\n\tldmxcsr %1\n\tfxsave64 %0"
+                     : "=m"(v->fpu_guest) : "m"(mxcsr));
+    __asm__ volatile("fxrstor64 %0" : : "m"(v->fpu_host));
 }
 
 void vcpu_jc_clear(struct vcpu *v)
@@ -59,6 +85,7 @@ void vcpu_set_flat32(struct vcpu *v, uint32_t eip)
     v->halted = false;
     v->delivering = 0;
     v->intr_shadow = false;
+    vcpu_fpu_reset(v);
     vcpu_jc_clear(v);
 }
 

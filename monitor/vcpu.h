@@ -122,6 +122,10 @@ struct vcpu {
     uint64_t phys_base;   /* 0x58: host address of guest physical 0 */
     uint32_t seg_base[SEG_COUNT]; /* 0x60: copies of seg[].base for code */
     uint32_t pad0[2];
+    /* 0x80: guest x87/MMX/SSE state (FXSAVE image) while the monitor runs;
+     * 0x280: the host's clean state, loaded for the monitor's C code. */
+    uint8_t fpu_guest[512] __attribute__((aligned(16)));
+    uint8_t fpu_host[512] __attribute__((aligned(16)));
 
     /* Host-side fault report, filled by the signal handler. */
     uint32_t fault_kind;
@@ -144,6 +148,13 @@ struct vcpu {
     char shutdown_why[96];
 
     struct vcpu_stats stats;
+
+    /* Test harness hooks: stop the machine at HLT, or at any exception or
+     * interrupt instead of delivering it (recording what it was). */
+    bool test_stop_on_hlt;
+    bool test_stop_on_event;
+    int test_event_vector;     /* -1: none */
+    int32_t test_event_error;  /* error code, or -1 */
 
     /* Port I/O, wired by the board; dbt never sees devices directly. */
     uint32_t (*io_read)(void *opaque, uint16_t port, unsigned size);
@@ -177,6 +188,8 @@ struct vcpu {
 #define VCPU_OFF_EXIT_FN     0x50
 #define VCPU_OFF_PHYS_BASE   0x58
 #define VCPU_OFF_SEG_BASE    0x60
+#define VCPU_OFF_FPU_GUEST   0x80
+#define VCPU_OFF_FPU_HOST    0x280
 
 /* Allocate a vCPU (page aligned, zeroed, in reset state); NULL on failure. */
 struct vcpu *vcpu_create(void);
@@ -184,6 +197,9 @@ void vcpu_destroy(struct vcpu *v);
 
 /* Put the vCPU in the state the Multiboot spec gives at kernel entry. */
 void vcpu_set_flat32(struct vcpu *v, uint32_t eip);
+
+/* Reset the guest FPU/SSE state (FNINIT, MXCSR 0x1F80). */
+void vcpu_fpu_reset(struct vcpu *v);
 
 /* Invalidate the jump cache (after a mode change or a flush). */
 void vcpu_jc_clear(struct vcpu *v);
