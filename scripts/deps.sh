@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Install what bt386 needs from Debian's archive. Idempotent, and silent
+# when everything is already present. Usage: scripts/deps.sh [--test]
+# (--test adds what the test suite uses for cross-checks).
+set -eu
+
+PKGS="cmake make gcc pkg-config libcapstone-dev libelf-dev check
+gcc-multilib nasm binutils"
+TEST_PKGS="qemu-system-x86 python3"
+
+[ "${1:-}" = "--test" ] && PKGS="$PKGS $TEST_PKGS"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "bt386: missing packages:$missing (run as root, or install them)" >&2
+    exit 1
+fi
+echo "bt386: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
