@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+/* Decoder tests: raw guest bytes (assembly beside them) to our record. */
+#include "dbt/decode.h"
+#include "monitor/vcpu.h"
+
+#include <check.h>
+#include <string.h>
+
+static struct decoder *d;
+static struct insn in;
+
+static void setup(void)
+{
+    d = decoder_create();
+    ck_assert_ptr_nonnull(d);
+}
+
+static void teardown(void)
+{
+    decoder_destroy(d);
+}
+
+static bool dec32(const uint8_t *b, size_t n)
+{
+    return decode_insn(d, b, n, 0x1000, true, &in);
+}
+
+START_TEST(register_only)
+{
+    static const uint8_t b[] = {0x01, 0xd8}; /* add eax, ebx */
+    ck_assert(dec32(b, sizeof(b)));
+    ck_assert_uint_eq(in.len, 2);
+    ck_assert(in.has_modrm);
+    ck_assert(!in.has_mem);
+    ck_assert_uint_eq(in.mod, 3);
+    ck_assert(!in.esp_reg && !in.esp_rm);
+}
+END_TEST
+
+START_TEST(sib_with_disp8)
+{
+    static const uint8_t b[] = {0x8b, 0x44, 0x8e, 0x10}; /* mov eax, [esi+ecx*4+0x10] */
+    ck_assert(dec32(b, sizeof(b)));
+    ck_assert(in.has_mem);
+    ck_assert_int_eq(in.mem_base, R_ESI);
+    ck_assert_int_eq(in.mem_index, R_ECX);
+    ck_assert_int_eq(in.mem_scale, 4);
+    ck_assert_int_eq(in.mem_disp, 0x10);
+    ck_assert_int_eq(in.mem_seg, SEG_DS);
+    ck_assert_uint_eq(in.imm_off, 4);
+}
+END_TEST
+
+START_TEST(esp_base_no_disp_with_imm)
+{
+    /* mov dword [esp], 0x100dbb: no displacement, 4-byte immediate */
+    static const uint8_t b[] = {0xc7, 0x04, 0x24, 0xbb, 0x0d, 0x10, 0x00};
+    ck_assert(dec32(b, sizeof(b)));
+    ck_assert_int_eq(in.mem_base, R_ESP);
+    ck_assert_int_eq(in.mem_index, -1);
+    ck_assert_int_eq(in.mem_disp, 0);
+    ck_assert_int_eq(in.mem_seg, SEG_SS);
+    ck_assert_uint_eq(in.imm_off, 3);
+}
+END_TEST
+
+START_TEST(absolute_disp32)
+{
+    static const uint8_t b[] = {0xa1, 0x0c, 0x10, 0x10, 0x00}; /* mov eax, [0x10100c] */
+    ck_assert(dec32(b, sizeof(b)));
+    ck_assert(in.has_mem);
+    ck_assert_int_eq(in.mem_base, -1);
+    ck_assert_int_eq(in.mem_disp, 0x10100c);
+    static const uint8_t c[] = {0x8b, 0x0d, 0x78, 0x56, 0x34, 0x12}; /* mov ecx, [0x12345678] */
+    ck_assert(dec32(c, sizeof(c)));
+    ck_assert_int_eq(in.mem_base, -1);
+    ck_assert_int_eq(in.mem_disp, 0x12345678);
+}
+END_TEST
+
+START_TEST(sixteen_bit_addressing)
+{
+    static const uint8_t b[] = {0x67, 0x8b, 0x42, 0xfe}; /* mov eax, [bp+si-2] */
+    ck_assert(dec32(b, sizeof(b)));
+    ck_assert(in.addr16);
+    ck_assert_int_eq(in.mem_base, R_EBP);
+    ck_assert_int_eq(in.mem_index, R_ESI);
+    ck_assert_int_eq(in.mem_disp, -2);
+    ck_assert_int_eq(in.mem_seg, SEG_SS);
+    static const uint8_t c[] = {0x8b, 0x07}; /* 16-bit code: mov ax, [bx] */
+    ck_assert(decode_insn(d, c, sizeof(c), 0x7c00, false, &in));
+    ck_assert(in.op16 && in.addr16);
+    ck_assert_int_eq(in.mem_base, R_EBX);
+}
+END_TEST
+
+START_TEST(esp_fields)
+{
+    static const uint8_t a[] = {0x89, 0xe5}; /* mov ebp, esp */
+    ck_assert(dec32(a, sizeof(a)));
+    ck_assert(in.esp_reg && !in.esp_rm);
+    static const uint8_t b[] = {0x83, 0xec, 0x1c}; /* sub esp, 0x1c */
+    ck_assert(dec32(b, sizeof(b)));
+    ck_assert(!in.esp_reg && in.esp_rm);
+    static const uint8_t c[] = {0xbc, 0, 0x80, 0, 0}; /* mov esp, 0x8000 */
+    ck_assert(dec32(c, sizeof(c)));
+    ck_assert(in.esp_opreg);
+    static const uint8_t e[] = {0x88, 0xe0}; /* mov al, ah: not ESP */
+    ck_assert(dec32(e, sizeof(e)));
+    ck_assert(!in.esp_reg && !in.esp_rm && in.high_byte);
+    static const uint8_t f[] = {0x0f, 0xb6, 0xe4}; /* movzx esp, ah */
+    ck_assert(dec32(f, sizeof(f)));
+    ck_assert(in.esp_reg && !in.esp_rm && in.high_byte);
+}
+END_TEST
+
+START_TEST(implicit_stack_use)
+{
+    static const uint8_t a[] = {0x50}; /* push eax */
+    ck_assert(dec32(a, sizeof(a)));
+    ck_assert(in.implicit_esp);
+    static const uint8_t b[] = {0x01, 0xc0}; /* add eax, eax */
+    ck_assert(dec32(b, sizeof(b)));
+    ck_assert(!in.implicit_esp);
+}
+END_TEST
+
+START_TEST(prefixes)
+{
+    static const uint8_t a[] = {0x64, 0x66, 0x89, 0x03}; /* mov fs:[ebx], ax */
+    ck_assert(dec32(a, sizeof(a)));
+    ck_assert_uint_eq(in.npfx, 2);
+    ck_assert(in.op16);
+    ck_assert_int_eq(in.seg_override, SEG_FS);
+    ck_assert_int_eq(in.mem_seg, SEG_FS);
+    static const uint8_t b[] = {0xf3, 0xa5}; /* rep movsd */
+    ck_assert(dec32(b, sizeof(b)));
+    ck_assert(in.rep && !in.repne);
+    static const uint8_t c[] = {0xf0, 0x0f, 0xc1, 0x03}; /* lock xadd [ebx], eax */
+    ck_assert(dec32(c, sizeof(c)));
+    ck_assert(in.lock);
+    ck_assert_uint_eq(in.op_len, 2);
+}
+END_TEST
+
+START_TEST(invalid_and_truncated)
+{
+    static const uint8_t a[] = {0x0f, 0x04}; /* undefined opcode */
+    ck_assert(!dec32(a, sizeof(a)));
+    static const uint8_t b[] = {0x8b, 0x44}; /* mov eax, [esp+..] cut short */
+    ck_assert(!dec32(b, sizeof(b)));
+    static const uint8_t c[16] = {0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+                                  0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+                                  0x66, 0x90}; /* 16 bytes: too long */
+    ck_assert(!dec32(c, sizeof(c)));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("decode");
+    TCase *tc = tcase_create("layout");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, register_only);
+    tcase_add_test(tc, sib_with_disp8);
+    tcase_add_test(tc, esp_base_no_disp_with_imm);
+    tcase_add_test(tc, absolute_disp32);
+    tcase_add_test(tc, sixteen_bit_addressing);
+    tcase_add_test(tc, esp_fields);
+    tcase_add_test(tc, implicit_stack_use);
+    tcase_add_test(tc, prefixes);
+    tcase_add_test(tc, invalid_and_truncated);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

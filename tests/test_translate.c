@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MIT
+/* Translator tests: small guest programs (bytes with their assembly beside
+ * them) run as real translated code; each checks one rewrite. */
+#include "tests/harness/harness.h"
+#include "dbt/dbt.h"
+#include "monitor/vcpu.h"
+
+#include <check.h>
+#include <string.h>
+
+#define CODE 0x00100000u
+#define DATA 0x00200000u
+#define STACK 0x00308000u
+
+static struct harness *h;
+static struct harness_state st;
+static struct harness_result res;
+
+static void setup(void)
+{
+    h = harness_create(16);
+    ck_assert_ptr_nonnull(h);
+    memset(&st, 0, sizeof(st));
+    st.eip = CODE;
+    st.regs[R_ESP] = STACK;
+    harness_default_fpu(h, st.fpu);
+}
+
+static void teardown(void)
+{
+    harness_destroy(h);
+}
+
+static void run(const uint8_t *code, size_t n)
+{
+    harness_write(h, CODE, code, n);
+    harness_run(h, &st, &res);
+}
+
+static uint32_t rd32(uint32_t addr)
+{
+    uint32_t v;
+    harness_read(h, addr, &v, 4);
+    return v;
+}
+
+START_TEST(alu_and_flags_stay_in_rflags)
+{
+    static const uint8_t code[] = {
+        0xb8, 0xff, 0xff, 0xff, 0xff, /* mov eax, 0xffffffff */
+        0x83, 0xc0, 0x01,             /* add eax, 1   (CF=1, ZF=1) */
+        0x0f, 0x92, 0xc3,             /* setb bl */
+        0x0f, 0x94, 0xc7,             /* setz bh */
+        0xf4,                         /* hlt */
+    };
+    run(code, sizeof(code));
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EAX], 0);
+    ck_assert_uint_eq(st.regs[R_EBX] & 0xffff, 0x0101);
+    ck_assert_uint_eq(st.eip, CODE + sizeof(code));
+    ck_assert(st.eflags & EFL_CF);
+    ck_assert(st.eflags & EFL_ZF);
+}
+END_TEST
+
+START_TEST(esp_renamed_to_its_host_register)
+{
+    static const uint8_t code[] = {
+        0x89, 0xe0,             /* mov eax, esp */
+        0x83, 0xec, 0x10,       /* sub esp, 16 */
+        0x89, 0x24, 0x24,       /* mov [esp], esp */
+        0x8b, 0x1c, 0x24,       /* mov ebx, [esp] */
+        0x8d, 0x64, 0x24, 0x10, /* lea esp, [esp+16] */
+        0xf4,                   /* hlt */
+    };
+    run(code, sizeof(code));
+    ck_assert_uint_eq(st.regs[R_EAX], STACK);
+    ck_assert_uint_eq(st.regs[R_EBX], STACK - 16);
+    ck_assert_uint_eq(st.regs[R_ESP], STACK);
+    ck_assert_uint_eq(rd32(STACK - 16), STACK - 16);
+}
+END_TEST
+
+START_TEST(push_pop_call_ret)
+{
+    static const uint8_t code[] = {
+        0x68, 0x78, 0x56, 0x34, 0x12, /* push 0x12345678 */
+        0xe8, 0x02, 0x00, 0x00, 0x00, /* call +2 */
+        0x59,                         /* pop ecx     (after return) */
+        0xf4,                         /* hlt */
+        0x8b, 0x44, 0x24, 0x04,       /* mov eax, [esp+4] */
+        0xc3,                         /* ret */
+    };
+    run(code, sizeof(code));
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EAX], 0x12345678);
+    ck_assert_uint_eq(st.regs[R_ECX], 0x12345678);
+    ck_assert_uint_eq(st.regs[R_ESP], STACK);
+    ck_assert_uint_eq(rd32(STACK - 8), CODE + 10); /* the return address */
+}
+END_TEST
+
+START_TEST(indirect_branches_use_the_jump_cache)
+{
+    /* A loop of 1000 indirect calls: the first misses, the rest hit. */
+    static const uint8_t code[] = {
+        0xb9, 0xe8, 0x03, 0x00, 0x00, /* mov ecx, 1000 */
+        0xbe, 0x12, 0x00, 0x10, 0x00, /* mov esi, CODE+0x12 */
+        0x31, 0xc0,                   /* xor eax, eax */
+        0xff, 0xd6,                   /* l: call esi */
+        0xe2, 0xfc,                   /* loop l */
+        0xf4,                         /* hlt */
+        0x90,                         /* (pad) */
+        0x40,                         /* CODE+0x12: inc eax */
+        0xc3,                         /* ret */
+    };
+    run(code, sizeof(code));
+    ck_assert_uint_eq(st.regs[R_EAX], 1000);
+    ck_assert_uint_eq(st.regs[R_ECX], 0);
+    ck_assert_uint_le(harness_vcpu(h)->stats.exits[EXIT_LOOKUP], 4);
+}
+END_TEST
+
+START_TEST(high_byte_register_with_memory)
+{
+    static const uint8_t code[] = {
+        0xbe, 0x00, 0x00, 0x20, 0x00, /* mov esi, DATA */
+        0xc6, 0x06, 0x5a,             /* mov byte [esi], 0x5a */
+        0x8a, 0x26,                   /* mov ah, [esi] */
+        0x88, 0x7e, 0x01,             /* mov [esi+1], bh */
+        0xf4,                         /* hlt */
+    };
+    st.regs[R_EBX] = 0xa500;
+    run(code, sizeof(code));
+    ck_assert_uint_eq((st.regs[R_EAX] >> 8) & 0xff, 0x5a);
+    ck_assert_uint_eq(st.regs[R_ESI], DATA);
+    ck_assert_uint_eq(rd32(DATA) & 0xffff, 0xa55a);
+}
+END_TEST
+
+START_TEST(string_instructions)
+{
+    static const uint8_t code[] = {
+        0xbe, 0x00, 0x00, 0x20, 0x00, /* mov esi, DATA */
+        0xbf, 0x00, 0x10, 0x20, 0x00, /* mov edi, DATA+0x1000 */
+        0xb9, 0x04, 0x00, 0x00, 0x00, /* mov ecx, 4 */
+        0xf3, 0xa5,                   /* rep movsd */
+        0xb0, 0x77,                   /* mov al, 0x77 */
+        0xaa,                         /* stosb */
+        0xf4,                         /* hlt */
+    };
+    uint32_t src[4] = {1, 2, 3, 4};
+    harness_write(h, DATA, src, sizeof(src));
+    run(code, sizeof(code));
+    ck_assert_uint_eq(rd32(DATA + 0x100c), 4);
+    ck_assert_uint_eq(rd32(DATA + 0x1010) & 0xff, 0x77);
+    ck_assert_uint_eq(st.regs[R_ESI], DATA + 16);
+    ck_assert_uint_eq(st.regs[R_EDI], DATA + 0x1011);
+    ck_assert_uint_eq(st.regs[R_ECX], 0);
+}
+END_TEST
+
+START_TEST(sixteen_bit_addressing_wraps)
+{
+    static const uint8_t code[] = {
+        0xbb, 0xff, 0xff, 0x00, 0x00, /* mov ebx, 0xffff */
+        0xbe, 0x02, 0x00, 0x00, 0x00, /* mov esi, 2 */
+        0x67, 0x8b, 0x00,             /* mov eax, [bx+si] = [0x0001] */
+        0x67, 0x8d, 0x08,             /* lea ecx, [bx+si] = 1 */
+        0xf4,                         /* hlt */
+    };
+    uint32_t v = 0xcafef00d;
+    harness_write(h, 1, &v, 4);
+    run(code, sizeof(code));
+    ck_assert_uint_eq(st.regs[R_EAX], 0xcafef00d);
+    ck_assert_uint_eq(st.regs[R_ECX], 1);
+}
+END_TEST
+
+START_TEST(divide_error_is_precise)
+{
+    static const uint8_t code[] = {
+        0xb8, 0x07, 0x00, 0x00, 0x00, /* mov eax, 7 */
+        0x31, 0xc9,                   /* xor ecx, ecx */
+        0xf7, 0xf1,                   /* div ecx  -> #DE */
+        0xf4,                         /* hlt */
+    };
+    run(code, sizeof(code));
+    ck_assert_int_eq(res.vector, EXC_DE);
+    ck_assert_uint_eq(st.eip, CODE + 7);
+    ck_assert_uint_eq(st.regs[R_EAX], 7);
+}
+END_TEST
+
+START_TEST(loop_and_jecxz)
+{
+    static const uint8_t code[] = {
+        0x31, 0xc0,                   /* xor eax, eax */
+        0xb9, 0x05, 0x00, 0x00, 0x00, /* mov ecx, 5 */
+        0x40,                         /* l: inc eax */
+        0xe2, 0xfd,                   /* loop l */
+        0xe3, 0x01,                   /* jecxz +1 (taken) */
+        0x40,                         /* inc eax (skipped) */
+        0xf4,                         /* hlt */
+    };
+    run(code, sizeof(code));
+    ck_assert_uint_eq(st.regs[R_EAX], 5);
+}
+END_TEST
+
+START_TEST(undefined_opcode_raises_ud)
+{
+    static const uint8_t code[] = {
+        0x90,       /* nop */
+        0x0f, 0x0b, /* ud2 */
+    };
+    run(code, sizeof(code));
+    ck_assert_int_eq(res.vector, EXC_UD);
+    ck_assert_uint_eq(st.eip, CODE + 1);
+}
+END_TEST
+
+START_TEST(fpu_state_survives_monitor_exits)
+{
+    /* x87 and SSE registers hold values across CPUID (a monitor exit). */
+    static const uint8_t code[] = {
+        0xd9, 0xe8,                   /* fld1 */
+        0xd9, 0xe8,                   /* fld1 */
+        0xde, 0xc1,                   /* faddp: st0 = 2.0 */
+        0x66, 0x0f, 0x6e, 0xc3,       /* movd xmm0, ebx */
+        0x31, 0xc0,                   /* xor eax, eax */
+        0x0f, 0xa2,                   /* cpuid */
+        0xdb, 0x1d, 0x00, 0x00, 0x20, 0x00, /* fistp dword [DATA] */
+        0x66, 0x0f, 0x7e, 0xc1,       /* movd ecx, xmm0 */
+        0xf4,                         /* hlt */
+    };
+    st.regs[R_EBX] = 0x13572468;
+    run(code, sizeof(code));
+    ck_assert_uint_eq(rd32(DATA), 2);
+    ck_assert_uint_eq(st.regs[R_ECX], 0x13572468);
+}
+END_TEST
+
+START_TEST(blocks_end_at_branches_and_pages)
+{
+    struct vcpu *v = harness_vcpu(h);
+    /* A straight line of NOPs across a page boundary: two blocks. */
+    uint8_t code[64];
+    memset(code, 0x90, sizeof(code));
+    code[63] = 0xf4; /* hlt */
+    st.eip = CODE + 0x1000 - 32;
+    harness_write(h, st.eip, code, sizeof(code));
+    harness_run(h, &st, &res);
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(v->stats.blocks_translated, 2);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("translate");
+    TCase *tc = tcase_create("programs");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, alu_and_flags_stay_in_rflags);
+    tcase_add_test(tc, esp_renamed_to_its_host_register);
+    tcase_add_test(tc, push_pop_call_ret);
+    tcase_add_test(tc, indirect_branches_use_the_jump_cache);
+    tcase_add_test(tc, high_byte_register_with_memory);
+    tcase_add_test(tc, string_instructions);
+    tcase_add_test(tc, sixteen_bit_addressing_wraps);
+    tcase_add_test(tc, divide_error_is_precise);
+    tcase_add_test(tc, loop_and_jecxz);
+    tcase_add_test(tc, undefined_opcode_raises_ud);
+    tcase_add_test(tc, fpu_state_survives_monitor_exits);
+    tcase_add_test(tc, blocks_end_at_branches_and_pages);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
