@@ -40,6 +40,8 @@ void dbt_destroy(struct dbt *d)
 {
     if (!d)
         return;
+    free(d->code_page);
+    free(d->protected);
     if (d->code)
         munmap(d->code, d->code_size);
     decoder_destroy(d->dec);
@@ -73,8 +75,63 @@ static void jc_clear(struct vcpu *v)
         v->jc_tag[i] = JC_INVALID_TAG;
 }
 
+/* Make every write-protected code page writable again. */
+static void unprotect_all(struct dbt *d, struct vcpu *v)
+{
+    for (size_t i = 0; i < d->nprotected; i++) {
+        uint32_t page = d->protected[i];
+        mprotect((uint8_t *)(uintptr_t)v->phys_base + ((size_t)page << 12),
+                 4096, PROT_READ | PROT_WRITE);
+        d->code_page[page] = 0;
+    }
+    d->nprotected = 0;
+}
+
+/* Mark the guest page holding physical address pa as code: guest writes
+ * to it now fault and drop the translations (see dbt_smc_fault). */
+static void protect_page(struct dbt *d, struct vcpu *v, uint32_t pa)
+{
+    uint32_t page = pa >> 12;
+    if (!d->code_page) {
+        d->npages = v->ram_size >> 12;
+        d->code_page = calloc(d->npages, 1);
+        d->protected = calloc(d->npages, sizeof(*d->protected));
+        if (!d->code_page || !d->protected)
+            abort();
+    }
+    if (page >= d->npages || d->code_page[page])
+        return;
+    d->code_page[page] = 1;
+    d->protected[d->nprotected++] = page;
+    mprotect((uint8_t *)(uintptr_t)v->phys_base + ((size_t)page << 12), 4096,
+             PROT_READ);
+}
+
+bool dbt_is_code_page(const struct dbt *d, uint32_t pa)
+{
+    uint32_t page = pa >> 12;
+    return d->code_page && page < d->npages && d->code_page[page];
+}
+
+void dbt_note_write(struct dbt *d, struct vcpu *v, uint32_t pa, unsigned len)
+{
+    if (dbt_is_code_page(d, pa) || dbt_is_code_page(d, pa + len - 1)) {
+        v->stats.smc_flushes++;
+        dbt_flush(d, v);
+    }
+}
+
+void dbt_smc_fault(struct dbt *d, struct vcpu *v)
+{
+    v->stats.smc_flushes++;
+    dbt_flush(d, v);
+    d->single_step = true;
+}
+
 void dbt_flush(struct dbt *d, struct vcpu *v)
 {
+    if (d->code_page)
+        unprotect_all(d, v);
     d->generation++;
     d->code_used = 0;
     d->nblocks = 0;
@@ -126,15 +183,25 @@ static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode)
     emit_init(&e, d->code + d->code_used, BLOCK_MAX_HOST);
     memset(b, 0, sizeof(*b));
     b->cs_base = v->seg[SEG_CS].base;
-    translate_block(d, v, mode, &e, b, &d->pcmaps[d->npcmap]);
+    bool once = d->single_step;
+    d->single_step = false;
+    translate_block(d, v, mode, &e, b, &d->pcmaps[d->npcmap],
+                    once ? 1 : BLOCK_MAX_INSNS);
     if (e.overflow)
         abort(); /* BLOCK_MAX_HOST is sized so this cannot happen */
     d->nblocks++;
     d->npcmap += b->ninsns;
     d->code_used += (e.p - e.start + 15) & ~(size_t)15;
-    unsigned h = hash_key(b->eip + b->cs_base, mode);
-    b->hash_next = d->hash[h];
-    d->hash[h] = b;
+    if (!once) {
+        /* Paging is off: linear = physical. */
+        uint32_t start = b->cs_base + b->eip;
+        protect_page(d, v, start);
+        if (b->guest_len)
+            protect_page(d, v, start + b->guest_len - 1);
+        unsigned h = hash_key(start, mode);
+        b->hash_next = d->hash[h];
+        d->hash[h] = b;
+    }
     v->stats.blocks_translated++;
     v->stats.insns_translated += b->ninsns;
     v->stats.code_bytes += b->host_len;
@@ -147,7 +214,8 @@ static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode)
 struct block *dbt_find(struct dbt *d, struct vcpu *v)
 {
     uint32_t mode = dbt_mode(v);
-    struct block *b = lookup(d, v->eip, v->seg[SEG_CS].base, mode);
+    struct block *b = d->single_step ? NULL
+                                     : lookup(d, v->eip, v->seg[SEG_CS].base, mode);
     return b ? b : translate(d, v, mode);
 }
 

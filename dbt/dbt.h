@@ -62,6 +62,17 @@ void dbt_chain(struct dbt *d, uint8_t *site, uint64_t generation,
 /* Record b in the jump cache for indirect branches. */
 void dbt_jc_fill(struct vcpu *v, struct block *b);
 
+/* Is physical address pa in a page holding translated code? */
+bool dbt_is_code_page(const struct dbt *d, uint32_t pa);
+
+/* The monitor or a device wrote [pa, pa + len): drop translations of code
+ * there (writes by translated code fault instead; see dbt_smc_fault). */
+void dbt_note_write(struct dbt *d, struct vcpu *v, uint32_t pa, unsigned len);
+
+/* Translated code wrote to a code page (FAULT_SMC): drop translations and
+ * run the writing instruction once, uncached, with the page writable. */
+void dbt_smc_fault(struct dbt *d, struct vcpu *v);
+
 /* Drop every translation (cache full, mode change, code written). */
 void dbt_flush(struct dbt *d, struct vcpu *v);
 

@@ -31,6 +31,13 @@ struct dbt {
     struct pcmap *pcmaps;   /* arena for all blocks' pcmaps */
     size_t npcmap, max_pcmap;
     uint64_t generation;    /* bumped by every flush */
+    /* Self-modifying code (paging off): guest pages holding translated code
+     * are read-only in the window; code_page[] marks them, protected[]
+     * lists them so a flush can open them again. */
+    uint8_t *code_page;
+    uint32_t *protected;
+    size_t nprotected, npages;
+    bool single_step;       /* next block: one instruction, uncached */
     struct block *hash[1u << HASH_BITS];
 };
 
@@ -42,10 +49,12 @@ static inline int host_reg(int guest)
 
 /*
  * Translate the block at v->eip in `mode` into e, filling b (and its pcmap
- * from pcm, which has room for BLOCK_MAX_INSNS records).
+ * from pcm, which has room for BLOCK_MAX_INSNS records), with at most
+ * max_insns guest instructions.
  */
 void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
-                     struct emitter *e, struct block *b, struct pcmap *pcm);
+                     struct emitter *e, struct block *b, struct pcmap *pcm,
+                     uint32_t max_insns);
 
 /* Guest code bytes readable at linear eip, with *avail set; NULL if none. */
 const uint8_t *guest_code(const struct vcpu *v, uint32_t eip, size_t *avail);

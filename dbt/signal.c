@@ -34,30 +34,69 @@ static void save_guest_regs(struct vcpu *v, const mcontext_t *mc,
     v->host_rflags = (uint64_t)g[REG_EFL];
 }
 
-/* What the fault means for the guest; false if it is not the guest's. */
-static bool classify(struct vcpu *v, int sig, const siginfo_t *si)
+/* Host exception numbers (the trap number in the signal context). */
+#define TRAP_DE 0
+#define TRAP_UD 6
+#define TRAP_GP 13
+#define TRAP_PF 14
+#define TRAP_MF 16
+#define TRAP_AC 17
+#define TRAP_XM 19
+
+static void set_exception(struct vcpu *v, int vector, int32_t err)
+{
+    v->fault_kind = vector == EXC_DE ? FAULT_DIVIDE : FAULT_EXCEPTION;
+    v->fault_vector = (uint32_t)vector;
+    v->fault_error = err;
+}
+
+/* A page fault on the window: unbacked memory, or a write to code. */
+static bool classify_window(struct vcpu *v, const siginfo_t *si,
+                            uintptr_t addr)
+{
+    if (addr < v->phys_base || addr - v->phys_base >= (1ull << 32) + 4096)
+        return false;
+    v->fault_addr = addr - v->phys_base;
+    v->fault_kind = si->si_code == SEGV_ACCERR &&
+                            dbt_is_code_page(sig_dbt, (uint32_t)v->fault_addr)
+                        ? FAULT_SMC
+                        : FAULT_MEMORY;
+    return true;
+}
+
+/*
+ * What the fault means for the guest; false if it is not the guest's (a
+ * bt386 bug). The host's trap number tells #GP (a privileged instruction
+ * that slipped through, reported to the guest as #GP(0)), #MF and #XM
+ * (unmasked x87/SSE exceptions) and #UD apart.
+ */
+static bool classify(struct vcpu *v, int sig, const siginfo_t *si,
+                     const mcontext_t *mc)
 {
     uintptr_t addr = (uintptr_t)si->si_addr;
     uintptr_t poll = (uintptr_t)v->poll_page;
+    long trap = (long)mc->gregs[REG_TRAPNO];
     v->fault_kind = FAULT_NONE;
     v->exit_reason = EXIT_FAULT;
     if (sig == SIGSEGV && addr >= poll && addr < poll + sizeof(v->poll_page)) {
         v->exit_reason = EXIT_INTERRUPT;
-    } else if (sig == SIGSEGV || sig == SIGBUS) {
-        if (addr < v->phys_base || addr - v->phys_base >= (1ull << 32) + 4096)
-            return false;
-        v->fault_kind = FAULT_MEMORY;
-        v->fault_addr = addr - v->phys_base;
-    } else if (sig == SIGFPE) {
-        v->fault_kind = FAULT_DIVIDE;
-        v->fault_vector = EXC_DE;
-    } else if (sig == SIGILL) {
-        v->fault_kind = FAULT_EXCEPTION;
-        v->fault_vector = EXC_UD;
-    } else {
-        return false;
+        return true;
     }
-    return true;
+    switch (trap) {
+    case TRAP_PF:
+        return classify_window(v, si, addr);
+    case TRAP_DE: set_exception(v, EXC_DE, -1); return true;
+    case TRAP_UD: set_exception(v, EXC_UD, -1); return true;
+    case TRAP_GP: set_exception(v, EXC_GP, 0); return true;
+    case TRAP_MF: set_exception(v, EXC_MF, -1); return true;
+    case TRAP_XM: set_exception(v, EXC_XM, -1); return true;
+    case TRAP_AC: set_exception(v, EXC_AC, 0); return true;
+    }
+    if (sig == SIGFPE) { /* no trap number: integer divide */
+        set_exception(v, EXC_DE, -1);
+        return true;
+    }
+    return false;
 }
 
 static void fatal_signal(int sig, const void *pc, const void *addr)
@@ -81,7 +120,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc_void)
     struct vcpu *v = sig_vcpu;
     struct block *b = sig_dbt ? dbt_block_at(sig_dbt, pc) : NULL;
 
-    if (!b || !classify(v, sig, si))
+    if (!b || !classify(v, sig, si, mc))
         fatal_signal(sig, pc, si->si_addr);
     const struct pcmap *pm = dbt_pcmap_at(b, pc);
     save_guest_regs(v, mc, pm);
@@ -92,14 +131,16 @@ static void on_signal(int sig, siginfo_t *si, void *uc_void)
     mc->gregs[REG_EFL] &= ~(greg_t)(EFL_DF | EFL_TF | EFL_AC);
 }
 
+/* The handler's own stack, so it runs even if the host stack is bad. */
+static uint8_t sig_stack[SIGSTACK_SIZE] __attribute__((aligned(16)));
+
 int dbt_signals_install(struct dbt *d, struct vcpu *v)
 {
     static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
-    stack_t ss = {.ss_size = SIGSTACK_SIZE};
+    stack_t ss = {.ss_sp = sig_stack, .ss_size = SIGSTACK_SIZE};
     struct sigaction sa;
 
-    ss.ss_sp = malloc(SIGSTACK_SIZE);
-    if (!ss.ss_sp || sigaltstack(&ss, NULL) != 0)
+    if (sigaltstack(&ss, NULL) != 0)
         return -1;
     sig_dbt = d;
     sig_vcpu = v;

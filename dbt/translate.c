@@ -745,7 +745,8 @@ static bool block_full(const struct tctx *t, const struct block *b,
 }
 
 void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
-                     struct emitter *e, struct block *b, struct pcmap *pcm)
+                     struct emitter *e, struct block *b, struct pcmap *pcm,
+                     uint32_t max_insns)
 {
     struct tctx t = {.e = e, .v = v, .mode = mode};
     struct insn in;
@@ -775,7 +776,7 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
         t.pcflags = 0;
         if (t.end)
             break;
-        if (block_full(&t, b, cs_base + eip, n)) {
+        if (n >= max_insns || block_full(&t, b, cs_base + eip, n)) {
             t.in = &in;
             gen_branch(&t, -1, eip);
             break;

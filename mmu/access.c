@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The software access path: guest linear memory reached from C. */
 #include "mmu/access.h"
+#include "dbt/dbt.h"
 #include "monitor/vcpu.h"
 
 #include <string.h>
@@ -36,6 +37,8 @@ int mmu_read(struct vcpu *v, uint32_t linear, void *buf, unsigned size)
 
 int mmu_write(struct vcpu *v, uint32_t linear, const void *buf, unsigned size)
 {
+    if (v->dbt)
+        dbt_note_write(v->dbt, v, linear, size);
     if ((uint64_t)linear + size <= v->ram_size) {
         memcpy(v->ram + linear, buf, size);
         return 0;

@@ -585,6 +585,150 @@ undo:
     memcpy(v->regs, saved, sizeof(saved));
 }
 
+/* ---- BCD adjust and other rare one-byte instructions ---- */
+
+#define ARITH_FLAGS (EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_OF)
+
+/* SF, ZF, PF of a byte result; other flags from `rest`. */
+static void set_szp(struct vcpu *v, uint8_t r, uint32_t rest)
+{
+    uint32_t f = rest;
+    if (r == 0)
+        f |= EFL_ZF;
+    if (r & 0x80)
+        f |= EFL_SF;
+    if (!(__builtin_popcount(r) & 1))
+        f |= EFL_PF;
+    v->eflags = (v->eflags & ~ARITH_FLAGS) | f | EFL_FIXED;
+}
+
+/* AAA (0x37) and AAS (0x3F), as the SDM's pseudo-code. */
+static void emu_aaa_aas(struct emu *x, bool sub)
+{
+    struct vcpu *v = x->v;
+    uint32_t ax = v->regs[R_EAX] & 0xffff, f = 0;
+    if ((ax & 0xf) > 9 || (v->eflags & EFL_AF)) {
+        ax = sub ? ((ax - 6) & 0xff) | (((ax >> 8) - 1) & 0xff) << 8
+                 : ax + 0x106;
+        f = EFL_AF | EFL_CF;
+    }
+    ax = (ax & 0xff00) | (ax & 0xf);
+    reg_set(v, R_EAX, 2, ax);
+    set_szp(v, (uint8_t)ax, f);
+    done(x);
+}
+
+/* DAA (0x27) and DAS (0x2F). */
+static void emu_daa_das(struct emu *x, bool sub)
+{
+    struct vcpu *v = x->v;
+    uint8_t al = (uint8_t)v->regs[R_EAX], old_al = al;
+    bool old_cf = v->eflags & EFL_CF;
+    uint32_t f = 0;
+    if ((al & 0xf) > 9 || (v->eflags & EFL_AF)) {
+        bool carry = sub ? al < 6 : al > 0xf9;
+        al = (uint8_t)(sub ? al - 6 : al + 6);
+        f |= EFL_AF | ((old_cf || carry) ? EFL_CF : 0);
+    }
+    if (old_al > 0x99 || old_cf) {
+        al = (uint8_t)(sub ? al - 0x60 : al + 0x60);
+        f |= EFL_CF;
+    }
+    reg_set(v, R_EAX, 1, al);
+    set_szp(v, al, f);
+    done(x);
+}
+
+/* AAM imm8 (0xD4) and AAD imm8 (0xD5). */
+static void emu_aam_aad(struct emu *x, bool aad)
+{
+    struct vcpu *v = x->v;
+    uint8_t base = (uint8_t)imm(&x->in, 0, 1);
+    uint8_t al = (uint8_t)v->regs[R_EAX], ah = (uint8_t)(v->regs[R_EAX] >> 8);
+    if (!aad && base == 0) {
+        cpu_exception(v, EXC_DE, -1);
+        return;
+    }
+    if (aad) {
+        al = (uint8_t)(al + ah * base);
+        ah = 0;
+    } else {
+        ah = al / base;
+        al = al % base;
+    }
+    reg_set(v, R_EAX, 2, (uint32_t)ah << 8 | al);
+    set_szp(v, al, 0);
+    done(x);
+}
+
+/* BOUND r, m (0x62): #BR when the signed index is outside [lower, upper]. */
+static void emu_bound(struct emu *x)
+{
+    int32_t lo = 0, hi = 0, idx;
+    uint32_t ea;
+    if (!x->in.has_mem) {
+        ud(x); /* register form: EVEX on later CPUs, #UD on a P6 */
+        return;
+    }
+    ea = emu_ea(x, 0);
+    if (mmu_read(x->v, ea, &lo, (unsigned)x->osize) ||
+        mmu_read(x->v, ea + (uint32_t)x->osize, &hi, (unsigned)x->osize))
+        return;
+    idx = (int32_t)x->v->regs[x->in.reg];
+    if (x->osize == 2) {
+        lo = (int16_t)lo;
+        hi = (int16_t)hi;
+        idx = (int16_t)idx;
+    }
+    if (idx < lo || idx > hi)
+        cpu_exception(x->v, EXC_BR, -1);
+    else
+        done(x);
+}
+
+/* ARPL r/m16, r16 (0x63): raise the destination selector's RPL. */
+static void emu_arpl(struct emu *x)
+{
+    uint32_t dst;
+    if (!protected_mode(x->v)) {
+        ud(x);
+        return;
+    }
+    if (!rm_read(x, 2, &dst))
+        return;
+    uint32_t src = x->v->regs[x->in.reg] & 3;
+    if ((dst & 3) < src) {
+        if (!rm_write(x, 2, (dst & ~3u) | src))
+            return;
+        x->v->eflags |= EFL_ZF;
+    } else {
+        x->v->eflags &= ~EFL_ZF;
+    }
+    done(x);
+}
+
+static bool emulate_rare(struct emu *x, uint8_t op)
+{
+    switch (op) {
+    case 0x27: emu_daa_das(x, false); return true;
+    case 0x2f: emu_daa_das(x, true); return true;
+    case 0x37: emu_aaa_aas(x, false); return true;
+    case 0x3f: emu_aaa_aas(x, true); return true;
+    case 0xd4: emu_aam_aad(x, false); return true;
+    case 0xd5: emu_aam_aad(x, true); return true;
+    case 0x62: emu_bound(x); return true;
+    case 0x63: emu_arpl(x); return true;
+    case 0xd6: /* SALC: AL = CF ? 0xFF : 0, flags unchanged */
+        reg_set(x->v, R_EAX, 1, (x->v->eflags & EFL_CF) ? 0xff : 0);
+        done(x);
+        return true;
+    case 0xf1: /* INT1 (ICEBP): #DB as a trap, without the IDT DPL check */
+        cpu_soft_interrupt(x->v, EXC_DB, x->next);
+        return true;
+    }
+    return false;
+}
+
 /* ---- The 0F page ---- */
 
 static void emu_mov_cr(struct emu *x, bool to_cr)
@@ -821,9 +965,10 @@ void emulate_insn(struct vcpu *v)
     if (op == 0x0f)
         emulate_0f(&x);
     else if (!emulate_1byte(&x, op)) {
-        /* BCD adjust, BOUND, ARPL, SALC, INT1 are not emulated yet. */
         count(&x, EMU_OTHER);
-        v->stats.undefined++;
-        ud(&x);
+        if (!emulate_rare(&x, op)) {
+            v->stats.undefined++;
+            ud(&x);
+        }
     }
 }

@@ -29,7 +29,10 @@ static void on_fault(struct vcpu *v)
     switch (v->fault_kind) {
     case FAULT_DIVIDE:
     case FAULT_EXCEPTION:
-        cpu_exception(v, (int)v->fault_vector, 0);
+        cpu_exception(v, (int)v->fault_vector, v->fault_error);
+        break;
+    case FAULT_SMC:
+        dbt_smc_fault(v->dbt, v);
         break;
     case FAULT_MEMORY:
         snprintf(why, sizeof(why),

@@ -27,6 +27,7 @@ void stats_print(const struct vcpu *v, FILE *f)
     line(f, "chains patched", s->chains);
     line(f, "host signals taken", s->signals);
     line(f, "undefined (#UD raised)", s->undefined);
+    line(f, "code writes (SMC flushes)", s->smc_flushes);
     for (int i = 1; i < EXIT_MAX; i++) {
         snprintf(label, sizeof(label), "exits: %s", exit_names[i]);
         line(f, label, s->exits[i]);

@@ -76,7 +76,8 @@ enum fault_kind {
     FAULT_NONE,
     FAULT_MEMORY,   /* access to an address with no backing: fault_addr */
     FAULT_DIVIDE,   /* #DE from DIV/IDIV */
-    FAULT_EXCEPTION /* other guest exception: fault_vector */
+    FAULT_EXCEPTION, /* other guest exception: fault_vector, fault_error */
+    FAULT_SMC        /* write to a page holding translated code */
 };
 
 /* A segment register with its hidden descriptor cache. */
@@ -103,6 +104,7 @@ struct vcpu_stats {
     uint64_t signals;          /* host signals taken in translated code */
     uint64_t chains;           /* direct branches patched */
     uint64_t undefined;        /* #UD raised for untranslated instructions */
+    uint64_t smc_flushes;      /* translations dropped for written code */
 };
 
 /*
@@ -130,6 +132,8 @@ struct vcpu {
     /* Host-side fault report, filled by the signal handler. */
     uint32_t fault_kind;
     uint32_t fault_vector;
+    int32_t fault_error;   /* error code, or -1 */
+    uint32_t pad1;
     uint64_t fault_addr;
 
     /* Guest system state. */

@@ -12,10 +12,16 @@ static uint8_t buf[256];
 static struct emitter e;
 static csh cs;
 
-static void setup(void)
+/* Start a new emitted sequence in the same buffer. */
+static void restart(void)
 {
     memset(buf, 0xcc, sizeof(buf));
     emit_init(&e, buf, sizeof(buf));
+}
+
+static void setup(void)
+{
+    restart();
     ck_assert_int_eq(cs_open(CS_ARCH_X86, CS_MODE_64, &cs), CS_ERR_OK);
 }
 
@@ -42,13 +48,13 @@ START_TEST(mov_loads_and_stores)
 {
     emit_mov_r32_m32(&e, H_RAX, hmem_bd(H_R14, 0x20));
     expect_one("mov eax, dword ptr [r14 + 0x20]");
-    setup();
+    restart();
     emit_mov_m32_r32(&e, hmem_bi(H_R15, H_R11, 1, 0), H_RDX);
     expect_one("mov dword ptr [r15 + r11], edx");
-    setup();
+    restart();
     emit_mov_r64_m64(&e, H_R10, hmem_bi(H_R14, H_R9, 8, 0x1000));
     expect_one("mov r10, qword ptr [r14 + r9*8 + 0x1000]");
-    setup();
+    restart();
     emit_mov_m64_r64(&e, hmem_bd(H_R14, 0x40), H_R8);
     expect_one("mov qword ptr [r14 + 0x40], r8");
 }
@@ -59,19 +65,19 @@ START_TEST(special_bases)
     /* RBP/R13 as base need a displacement; RSP/R12 need a SIB byte. */
     emit_mov_r32_m32(&e, H_RCX, hmem_bd(H_RBP, 0));
     expect_one("mov ecx, dword ptr [rbp]");
-    setup();
+    restart();
     emit_mov_r32_m32(&e, H_RCX, hmem_bd(H_R13, 0));
     expect_one("mov ecx, dword ptr [r13]");
-    setup();
+    restart();
     emit_mov_r32_m32(&e, H_RCX, hmem_bd(H_R12, 0));
     expect_one("mov ecx, dword ptr [r12]");
-    setup();
+    restart();
     emit_mov_r32_m32(&e, H_RCX, hmem_bd(H_RSP, -8));
     expect_one("mov ecx, dword ptr [rsp - 8]");
-    setup();
+    restart();
     emit_lea_r32(&e, H_R11, (struct hmem){H_NONE, H_RSI, 4, 0x10});
     expect_one("lea r11d, [rsi*4 + 0x10]");
-    setup();
+    restart();
     emit_lea_r32(&e, H_R11, (struct hmem){H_NONE, H_NONE, 1, 0x1234});
     expect_one("lea r11d, [0x1234]");
 }
@@ -81,25 +87,25 @@ START_TEST(immediates_and_regs)
 {
     emit_mov_m32_imm32(&e, hmem_bd(H_R14, 0x20), 0xdeadbeef);
     expect_one("mov dword ptr [r14 + 0x20], 0xdeadbeef");
-    setup();
+    restart();
     emit_mov_m64_imm32(&e, hmem_bd(H_R14, 0x38), 3);
     expect_one("mov qword ptr [r14 + 0x38], 3");
-    setup();
+    restart();
     emit_mov_r32_r32(&e, H_R12, H_RBP);
     expect_one("mov r12d, ebp");
-    setup();
+    restart();
     emit_mov_r32_imm32(&e, H_R11, 0x100000);
     expect_one("mov r11d, 0x100000");
-    setup();
+    restart();
     emit_mov_r64_imm64(&e, H_R9, 0x123456789abcull);
     expect_one("movabs r9, 0x123456789abc");
-    setup();
+    restart();
     emit_movzx_r32_r16(&e, H_R11, H_RCX);
     expect_one("movzx r11d, cx");
-    setup();
+    restart();
     emit_xchg_r64_r64(&e, H_R10, H_RCX);
     expect_one("xchg rcx, r10"); /* 87 /r: r/m first */
-    setup();
+    restart();
     emit_mov_r8_m8(&e, H_R8, hmem_bd(H_RAX, 1));
     expect_one("mov r8b, byte ptr [rax + 1]");
 }
@@ -109,10 +115,10 @@ START_TEST(lea_forms)
 {
     emit_lea_r32(&e, H_R12, hmem_bd(H_R12, -4));
     expect_one("lea r12d, [r12 - 4]");
-    setup();
+    restart();
     emit_lea_r64(&e, H_RSI, hmem_bi(H_R15, H_RSI, 1, 0));
     expect_one("lea rsi, [r15 + rsi]");
-    setup();
+    restart();
     emit_lea_r64_rip(&e, H_R8, buf + 0x40);
     expect_one("lea r8, [rip + 0x39]");
 }
@@ -123,15 +129,15 @@ START_TEST(branches)
     size_t f = emit_jmp_rel32(&e, buf + 0x80);
     ck_assert_uint_eq(f, 1);
     expect_one("jmp 0x1080");
-    setup();
+    restart();
     f = emit_jcc_rel32(&e, CC_NE, buf + 0x10);
     ck_assert_uint_eq(f, 2);
     expect_one("jne 0x1010");
-    setup();
+    restart();
     f = emit_jmp_rel32(&e, buf);
     emit_patch_rel32(buf + f, buf + 0x100);
     expect_one("jmp 0x1100");
-    setup();
+    restart();
     emit_jmp_m64(&e, hmem_bd(H_R14, 0x50));
     expect_one("jmp qword ptr [r14 + 0x50]");
 }

@@ -256,6 +256,68 @@ START_TEST(blocks_end_at_branches_and_pages)
 }
 END_TEST
 
+START_TEST(self_modifying_next_instruction)
+{
+    /* The store rewrites the immediate of the very next instruction, in
+     * the same block: the new value must be used. */
+    static const uint8_t code[] = {
+        0xc6, 0x05, 0x08, 0x00, 0x10, 0x00, 0x2a, /* mov byte [CODE+8], 42 */
+        0xb0, 0x01,                               /* mov al, 1  (becomes 42) */
+        0xf4,                                     /* hlt */
+    };
+    run(code, sizeof(code));
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EAX] & 0xff, 42);
+    ck_assert_uint_ge(harness_vcpu(h)->stats.smc_flushes, 1);
+}
+END_TEST
+
+START_TEST(self_modifying_translated_routine)
+{
+    /* Call a routine on another page, patch it, call it again. */
+    static const uint8_t code[] = {
+        0xe8, 0xfb, 0x0f, 0x00, 0x00,             /* call CODE+0x1000 */
+        0x89, 0xc3,                               /* mov ebx, eax */
+        0xc6, 0x05, 0x01, 0x10, 0x10, 0x00, 0x07, /* mov byte [CODE+0x1001], 7 */
+        0xe8, 0xed, 0x0f, 0x00, 0x00,             /* call CODE+0x1000 */
+        0xf4,                                     /* hlt */
+    };
+    static const uint8_t routine[] = {
+        0xb8, 0x05, 0x00, 0x00, 0x00, /* mov eax, 5 */
+        0xc3,                         /* ret */
+    };
+    harness_write(h, CODE + 0x1000, routine, sizeof(routine));
+    run(code, sizeof(code));
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EBX], 5);
+    ck_assert_uint_eq(st.regs[R_EAX], 7);
+}
+END_TEST
+
+START_TEST(rep_movs_over_code)
+{
+    /* REP MOVSB copies a new routine over one that already ran. */
+    static const uint8_t code[] = {
+        0xe8, 0xfb, 0x0f, 0x00, 0x00, /* call CODE+0x1000 */
+        0x89, 0xc3,                   /* mov ebx, eax */
+        0xbe, 0x00, 0x00, 0x20, 0x00, /* mov esi, DATA */
+        0xbf, 0x00, 0x10, 0x10, 0x00, /* mov edi, CODE+0x1000 */
+        0xb9, 0x06, 0x00, 0x00, 0x00, /* mov ecx, 6 */
+        0xf3, 0xa4,                   /* rep movsb */
+        0xe8, 0xe3, 0x0f, 0x00, 0x00, /* call CODE+0x1000 */
+        0xf4,                         /* hlt */
+    };
+    static const uint8_t old_r[] = {0xb8, 1, 0, 0, 0, 0xc3}; /* mov eax,1; ret */
+    static const uint8_t new_r[] = {0xb8, 9, 0, 0, 0, 0xc3}; /* mov eax,9; ret */
+    harness_write(h, CODE + 0x1000, old_r, sizeof(old_r));
+    harness_write(h, DATA, new_r, sizeof(new_r));
+    run(code, sizeof(code));
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EBX], 1);
+    ck_assert_uint_eq(st.regs[R_EAX], 9);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("translate");
@@ -273,6 +335,9 @@ int main(void)
     tcase_add_test(tc, undefined_opcode_raises_ud);
     tcase_add_test(tc, fpu_state_survives_monitor_exits);
     tcase_add_test(tc, blocks_end_at_branches_and_pages);
+    tcase_add_test(tc, self_modifying_next_instruction);
+    tcase_add_test(tc, self_modifying_translated_routine);
+    tcase_add_test(tc, rep_movs_over_code);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
