@@ -374,6 +374,9 @@ static bool string_step(struct emu *x, uint8_t op, int size, bool *stop)
     return true;
 }
 
+/* Iterations of a REP string instruction done per trip to the monitor. */
+#define STRING_CHUNK 4096
+
 static void emu_string(struct emu *x, uint8_t op)
 {
     struct vcpu *v = x->v;
@@ -386,9 +389,13 @@ static void emu_string(struct emu *x, uint8_t op)
         return;
     }
     int csize = x->in.addr16 ? 2 : 4;
-    for (;;) {
+    for (unsigned n = 0;; n++) {
         if (rep && reg_get(v, R_ECX, csize) == 0)
             break;
+        /* A long REP is interruptible between iterations, as on hardware:
+         * leave EIP on the instruction and let the run loop come back. */
+        if (n == STRING_CHUNK)
+            return;
         bool stop = false;
         if (!string_step(x, op, size, &stop))
             return; /* faulted: registers reflect the iterations done */

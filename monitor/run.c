@@ -84,6 +84,10 @@ static void handle_exit(struct vcpu *v)
         break;
     case EXIT_INTERRUPT:
         vcpu_unkick(v);
+        if (v->stop_requested) {
+            v->stop_requested = false;
+            cpu_shutdown(v, VCPU_STOPPED, NULL);
+        }
         break;
     default:
         cpu_shutdown(v, 1, "internal error: unknown exit reason");

@@ -98,3 +98,9 @@ void vcpu_unkick(struct vcpu *v)
 {
     mprotect(v->poll_page, sizeof(v->poll_page), PROT_READ | PROT_WRITE);
 }
+
+void vcpu_request_stop(struct vcpu *v)
+{
+    v->stop_requested = true;
+    vcpu_kick(v);
+}

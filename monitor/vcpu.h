@@ -155,6 +155,7 @@ struct vcpu {
 
     /* Test harness hooks: stop the machine at HLT, or at any exception or
      * interrupt instead of delivering it (recording what it was). */
+    volatile bool stop_requested; /* vcpu_request_stop() from any thread */
     bool test_stop_on_hlt;
     bool test_stop_on_event;
     int test_event_vector;     /* -1: none */
@@ -212,5 +213,10 @@ void vcpu_jc_clear(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
 /* Undo vcpu_kick (monitor thread only). */
 void vcpu_unkick(struct vcpu *v);
+
+/* Stop the machine from another thread (or a signal handler): the run
+ * loop returns at the next block boundary with status VCPU_STOPPED. */
+#define VCPU_STOPPED 124
+void vcpu_request_stop(struct vcpu *v);
 
 #endif

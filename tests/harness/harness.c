@@ -5,7 +5,10 @@
 #include "mmu/window.h"
 #include "monitor/monitor.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +16,56 @@ struct harness {
     struct window win;
     struct vcpu *v;
     struct dbt *dbt;
+    /* Watchdog: stops a run that outlives its budget. */
+    pthread_t dog;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct timespec deadline;
+    bool armed, quit, dog_started;
 };
+
+static void *watchdog(void *opaque)
+{
+    struct harness *h = opaque;
+    pthread_mutex_lock(&h->lock);
+    while (!h->quit) {
+        if (!h->armed) {
+            pthread_cond_wait(&h->cond, &h->lock);
+            continue;
+        }
+        if (pthread_cond_timedwait(&h->cond, &h->lock, &h->deadline) ==
+                ETIMEDOUT && h->armed) {
+            vcpu_request_stop(h->v);
+            h->armed = false;
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+static void watchdog_arm(struct harness *h, unsigned budget_us)
+{
+    pthread_mutex_lock(&h->lock);
+    if (!h->dog_started) {
+        pthread_create(&h->dog, NULL, watchdog, h);
+        h->dog_started = true;
+    }
+    clock_gettime(CLOCK_REALTIME, &h->deadline);
+    h->deadline.tv_nsec += (long)(budget_us % 1000000) * 1000;
+    h->deadline.tv_sec += budget_us / 1000000 + h->deadline.tv_nsec / 1000000000;
+    h->deadline.tv_nsec %= 1000000000;
+    h->armed = true;
+    pthread_cond_signal(&h->cond);
+    pthread_mutex_unlock(&h->lock);
+}
+
+static void watchdog_disarm(struct harness *h)
+{
+    pthread_mutex_lock(&h->lock);
+    h->armed = false;
+    pthread_cond_signal(&h->cond);
+    pthread_mutex_unlock(&h->lock);
+}
 
 struct harness *harness_create(uint32_t ram_mb)
 {
@@ -23,6 +75,8 @@ struct harness *harness_create(uint32_t ram_mb)
         free(h);
         return NULL;
     }
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->cond, NULL);
     h->v = vcpu_create();
     h->dbt = dbt_create(16u << 20);
     if (!h->v || !h->dbt) {
@@ -36,6 +90,7 @@ struct harness *harness_create(uint32_t ram_mb)
     v->ram_size = h->win.ram_size;
     v->test_stop_on_hlt = true;
     v->test_stop_on_event = true;
+    v->no_reboot = true;
     if (dbt_signals_install(h->dbt, v) != 0) {
         harness_destroy(h);
         return NULL;
@@ -47,6 +102,13 @@ void harness_destroy(struct harness *h)
 {
     if (!h)
         return;
+    if (h->dog_started) {
+        pthread_mutex_lock(&h->lock);
+        h->quit = true;
+        pthread_cond_signal(&h->cond);
+        pthread_mutex_unlock(&h->lock);
+        pthread_join(h->dog, NULL);
+    }
     dbt_destroy(h->dbt);
     vcpu_destroy(h->v);
     window_destroy(&h->win);
@@ -88,6 +150,7 @@ void harness_run(struct harness *h, struct harness_state *st,
     v->eflags = st->eflags | EFL_FIXED;
     memcpy(v->fpu_guest, st->fpu, 512);
     v->shutdown = false;
+    v->reset_requested = false;
     v->exit_status = 0;
     v->shutdown_why[0] = 0;
     v->test_event_vector = -1;
@@ -100,6 +163,21 @@ void harness_run(struct harness *h, struct harness_state *st,
     st->eip = v->eip;
     st->eflags = v->eflags;
     memcpy(st->fpu, v->fpu_guest, 512);
+}
+
+void harness_run_budget(struct harness *h, struct harness_state *st,
+                        struct harness_result *res, unsigned budget_us)
+{
+    watchdog_arm(h, budget_us);
+    harness_run(h, st, res);
+    watchdog_disarm(h);
+    vcpu_unkick(h->v);
+    h->v->stop_requested = false;
+}
+
+void harness_deliver_exceptions(struct harness *h, int on)
+{
+    h->v->test_stop_on_event = !on;
 }
 
 struct vcpu *harness_vcpu(struct harness *h)

@@ -46,6 +46,15 @@ void harness_default_fpu(struct harness *h, uint8_t fpu[512]);
 void harness_run(struct harness *h, struct harness_state *st,
                  struct harness_result *res);
 
+/* Like harness_run, but stop after about budget_us microseconds of guest
+ * time (result.status is then VCPU_STOPPED); for code that may loop. */
+void harness_run_budget(struct harness *h, struct harness_state *st,
+                        struct harness_result *res, unsigned budget_us);
+
+/* Deliver exceptions through the guest's IDT (with #DF and triple fault)
+ * instead of stopping at the first one. */
+void harness_deliver_exceptions(struct harness *h, int on);
+
 /* The vCPU (for --stats-like counters in tests). */
 struct vcpu *harness_vcpu(struct harness *h);
 
