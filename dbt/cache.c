@@ -3,6 +3,7 @@
  * cache, and lookups from host PC back to the block (for signals). */
 #include "dbt/internal.h"
 #include "dbt/trace.h"
+#include "mmu/walk.h"
 #include "monitor/vcpu.h"
 
 #include <stdlib.h>
@@ -60,6 +61,8 @@ uint32_t dbt_mode(const struct vcpu *v)
     if ((v->seg[SEG_CS].base | v->seg[SEG_DS].base | v->seg[SEG_ES].base |
          v->seg[SEG_SS].base) == 0)
         m |= MODE_FLAT;
+    if (v->cr0 & CR0_PG)
+        m |= MODE_PAGING;
     return m;
 }
 
@@ -147,15 +150,32 @@ void dbt_jc_fill(struct vcpu *v, struct block *b)
     v->jc_host[i] = b->host;
 }
 
+/* Blocks are keyed by the physical address of their code and by the
+ * linear EIP they were translated at (their code embeds linear targets). */
 static struct block *lookup(struct dbt *d, uint32_t eip, uint32_t cs_base,
-                            uint32_t mode)
+                            uint32_t phys, uint32_t mode)
 {
-    struct block *b = d->hash[hash_key(eip + cs_base, mode)];
+    struct block *b = d->hash[hash_key(phys, mode)];
     for (; b; b = b->hash_next)
-        if (b->eip == eip && b->mode == mode &&
+        if (b->eip == eip && b->mode == mode && b->phys == phys &&
             (b->mode & MODE_FLAT || cs_base == b->cs_base))
             return b;
     return NULL;
+}
+
+/* Physical address of the code at linear la; false if not fetchable. */
+static bool code_phys(struct vcpu *v, uint32_t la, uint32_t *pa)
+{
+    struct walk w;
+    uint32_t err;
+    if (!(v->cr0 & CR0_PG)) {
+        *pa = la;
+        return true;
+    }
+    if (mmu_walk(v, la, ACC_FETCH | (v->cpl == 3 ? ACC_USER : 0), &w, &err))
+        return false;
+    *pa = w.pa;
+    return true;
 }
 
 static uint64_t now_ns(void)
@@ -174,7 +194,17 @@ static void ensure_room(struct dbt *d, struct vcpu *v)
         dbt_flush(d, v);
 }
 
-static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode)
+/* Write-protect the physical pages a block's code lies on (SMC). */
+static void protect_block(struct dbt *d, struct vcpu *v, struct block *b)
+{
+    uint32_t start = b->cs_base + b->eip, last_pa;
+    protect_page(d, v, b->phys);
+    if (b->guest_len && code_phys(v, start + b->guest_len - 1, &last_pa))
+        protect_page(d, v, last_pa);
+}
+
+static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode,
+                               uint32_t phys, bool cacheable)
 {
     uint64_t t0 = now_ns();
     ensure_room(d, v);
@@ -183,22 +213,20 @@ static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode)
     emit_init(&e, d->code + d->code_used, BLOCK_MAX_HOST);
     memset(b, 0, sizeof(*b));
     b->cs_base = v->seg[SEG_CS].base;
-    bool once = d->single_step;
-    d->single_step = false;
+    bool once = d->single_step || d->bounce_step || !cacheable;
+    bool bounce = d->bounce_step;
+    d->single_step = d->bounce_step = false;
+    b->phys = phys;
     translate_block(d, v, mode, &e, b, &d->pcmaps[d->npcmap],
-                    once ? 1 : BLOCK_MAX_INSNS);
+                    once && cacheable ? 1 : BLOCK_MAX_INSNS, bounce);
     if (e.overflow)
         abort(); /* BLOCK_MAX_HOST is sized so this cannot happen */
     d->nblocks++;
     d->npcmap += b->ninsns;
     d->code_used += (e.p - e.start + 15) & ~(size_t)15;
     if (!once) {
-        /* Paging is off: linear = physical. */
-        uint32_t start = b->cs_base + b->eip;
-        protect_page(d, v, start);
-        if (b->guest_len)
-            protect_page(d, v, start + b->guest_len - 1);
-        unsigned h = hash_key(start, mode);
+        protect_block(d, v, b);
+        unsigned h = hash_key(phys, mode);
         b->hash_next = d->hash[h];
         d->hash[h] = b;
     }
@@ -213,10 +241,18 @@ static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode)
 
 struct block *dbt_find(struct dbt *d, struct vcpu *v)
 {
-    uint32_t mode = dbt_mode(v);
-    struct block *b = d->single_step ? NULL
-                                     : lookup(d, v->eip, v->seg[SEG_CS].base, mode);
-    return b ? b : translate(d, v, mode);
+    uint32_t mode = dbt_mode(v), cs_base = v->seg[SEG_CS].base, phys;
+    if (!code_phys(v, cs_base + v->eip, &phys))
+        return translate(d, v, mode, 0, false); /* reports the fetch #PF */
+    struct block *b = d->single_step || d->bounce_step
+                          ? NULL
+                          : lookup(d, v->eip, cs_base, phys, mode);
+    return b ? b : translate(d, v, mode, phys, true);
+}
+
+void dbt_bounce_next(struct dbt *d)
+{
+    d->bounce_step = true;
 }
 
 uint64_t dbt_generation(const struct dbt *d)
@@ -270,8 +306,8 @@ const struct pcmap *dbt_pcmap_at(const struct block *b, const void *pc)
 bool dbt_decode_at(struct dbt *d, struct vcpu *v, uint32_t eip,
                    struct insn *out)
 {
-    size_t avail = 0;
-    const uint8_t *code = guest_code(v, v->seg[SEG_CS].base + eip, &avail);
-    return code && decode_insn(d->dec, code, avail, eip,
-                               dbt_mode(v) & MODE_CODE32, out);
+    uint8_t buf[INSN_MAX_LEN];
+    size_t avail = guest_code(v, v->seg[SEG_CS].base + eip, buf);
+    return avail && decode_insn(d->dec, buf, avail, eip,
+                                dbt_mode(v) & MODE_CODE32, out);
 }

@@ -14,6 +14,7 @@ struct insn;
 #define MODE_CODE32 0x1 /* CS.D: 32-bit default operand and address size */
 #define MODE_STACK32 0x2 /* SS.B: 32-bit stack pointer */
 #define MODE_FLAT 0x4   /* CS, DS, ES, SS bases are all zero */
+#define MODE_PAGING 0x8 /* CR0.PG: memory goes through shadow tables */
 
 /* One host-PC -> guest-EIP record, at the start of each guest instruction. */
 struct pcmap {
@@ -27,6 +28,7 @@ struct pcmap {
 struct block {
     uint32_t eip;        /* guest EIP at the start */
     uint32_t cs_base;    /* CS base it was translated under */
+    uint32_t phys;       /* physical address of the first byte */
     uint32_t mode;       /* MODE_* */
     uint32_t guest_len;  /* bytes of guest code covered */
     uint32_t ninsns;
@@ -68,6 +70,10 @@ bool dbt_is_code_page(const struct dbt *d, uint32_t pa);
 /* The monitor or a device wrote [pa, pa + len): drop translations of code
  * there (writes by translated code fault instead; see dbt_smc_fault). */
 void dbt_note_write(struct dbt *d, struct vcpu *v, uint32_t pa, unsigned len);
+
+/* Run the instruction at v->eip once with its memory operand in the
+ * vCPU's bounce buffer (the monitor does the access around it). */
+void dbt_bounce_next(struct dbt *d);
 
 /* Translated code wrote to a code page (FAULT_SMC): drop translations and
  * run the writing instruction once, uncached, with the page writable. */

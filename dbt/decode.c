@@ -228,6 +228,73 @@ static void find_esp_fields(struct insn *in, const cs_x86 *x)
     in->esp_rm = rm_cand;
 }
 
+#define ARITH (EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_OF)
+
+/* Capstone's per-flag bits, as EFLAGS masks. */
+static uint32_t flag_bits(uint64_t f, uint64_t cf, uint64_t pf, uint64_t af,
+                          uint64_t zf, uint64_t sf, uint64_t of)
+{
+    return ((f & cf) ? EFL_CF : 0) | ((f & pf) ? EFL_PF : 0) |
+           ((f & af) ? EFL_AF : 0) | ((f & zf) ? EFL_ZF : 0) |
+           ((f & sf) ? EFL_SF : 0) | ((f & of) ? EFL_OF : 0);
+}
+
+/* Shifts and rotates by a count of zero leave the flags alone, so they
+ * never count as writing them unless the count is a non-zero immediate. */
+static bool flags_conditional(const struct insn *in)
+{
+    uint8_t b0 = insn_op(in, 0);
+    if (b0 == 0xd2 || b0 == 0xd3)
+        return true;
+    if (b0 == 0xc0 || b0 == 0xc1)
+        return (in->bytes[in->imm_off] & 31) == 0;
+    if (b0 == 0x0f) {
+        uint8_t b1 = insn_op(in, 1);
+        if (b1 == 0xa5 || b1 == 0xad)
+            return true;
+        if (b1 == 0xa4 || b1 == 0xac)
+            return (in->bytes[in->imm_off] & 31) == 0;
+    }
+    return false;
+}
+
+static void find_flags(struct insn *in, const cs_x86 *x)
+{
+    uint64_t f = x->eflags;
+    in->flags_read =
+        flag_bits(f, X86_EFLAGS_TEST_CF | X86_EFLAGS_PRIOR_CF,
+                  X86_EFLAGS_TEST_PF | X86_EFLAGS_PRIOR_PF,
+                  X86_EFLAGS_TEST_AF | X86_EFLAGS_PRIOR_AF,
+                  X86_EFLAGS_TEST_ZF | X86_EFLAGS_PRIOR_ZF,
+                  X86_EFLAGS_TEST_SF | X86_EFLAGS_PRIOR_SF,
+                  X86_EFLAGS_TEST_OF | X86_EFLAGS_PRIOR_OF);
+    in->flags_written = flag_bits(
+        f, X86_EFLAGS_MODIFY_CF | X86_EFLAGS_RESET_CF | X86_EFLAGS_SET_CF | X86_EFLAGS_UNDEFINED_CF,
+        X86_EFLAGS_MODIFY_PF | X86_EFLAGS_RESET_PF | X86_EFLAGS_UNDEFINED_PF,
+        X86_EFLAGS_MODIFY_AF | X86_EFLAGS_RESET_AF | X86_EFLAGS_SET_AF | X86_EFLAGS_UNDEFINED_AF,
+        X86_EFLAGS_MODIFY_ZF | X86_EFLAGS_RESET_ZF | X86_EFLAGS_SET_ZF | X86_EFLAGS_UNDEFINED_ZF,
+        X86_EFLAGS_MODIFY_SF | X86_EFLAGS_RESET_SF | X86_EFLAGS_SET_SF | X86_EFLAGS_UNDEFINED_SF,
+        X86_EFLAGS_MODIFY_OF | X86_EFLAGS_RESET_OF | X86_EFLAGS_SET_OF | X86_EFLAGS_UNDEFINED_OF);
+    if (flags_conditional(in)) {
+        in->flags_read |= in->flags_written;
+        in->flags_written = 0;
+    }
+}
+
+/* Size and access of the (first) memory operand, from Capstone. */
+static void find_mem_access(struct insn *in, const cs_x86 *x)
+{
+    for (int i = 0; i < x->op_count; i++) {
+        if (x->operands[i].type != X86_OP_MEM)
+            continue;
+        in->mem_size = x->operands[i].size;
+        uint8_t acc = x->operands[i].access;
+        in->mem_write = (acc & CS_AC_WRITE) || acc == 0;
+        return;
+    }
+    in->mem_write = true; /* unknown: assume the worst */
+}
+
 static bool has_implicit_esp(const cs_detail *dt)
 {
     for (int i = 0; i < dt->regs_read_count; i++)
@@ -297,5 +364,12 @@ bool decode_insn(struct decoder *d, const uint8_t *code, size_t avail,
         out->mem_seg = default_segment(out);
     find_esp_fields(out, x);
     out->implicit_esp = has_implicit_esp(ci->detail);
+    find_flags(out, x);
+    if (out->has_mem)
+        find_mem_access(out, x);
+    if (out->has_mem && insn_op(out, 0) == 0x0f) {
+        uint8_t b1 = insn_op(out, 1);
+        out->bit_offset = b1 == 0xa3 || b1 == 0xab || b1 == 0xb3 || b1 == 0xbb;
+    }
     return true;
 }

@@ -50,6 +50,12 @@ struct insn {
     int mem_scale;
     int32_t mem_disp;
     int mem_seg;                   /* effective segment (SEG_*) */
+    uint16_t mem_size;             /* bytes accessed (0: unknown) */
+    bool mem_write;                /* the operand is written (or unknown) */
+
+    /* Arithmetic flags (EFL_CF..EFL_OF bits) read, and certainly written,
+     * by the instruction, for the translator's liveness pass. */
+    uint32_t flags_read, flags_written;
 
     /* Register use that the translator must rewrite. */
     bool esp_reg;                  /* ModRM reg field names ESP/SP */
@@ -57,6 +63,8 @@ struct insn {
     bool esp_opreg;                /* opcode's low 3 bits name ESP/SP */
     bool high_byte;                /* an operand is AH, CH, DH or BH */
     bool implicit_esp;             /* reads or writes ESP implicitly */
+    bool bit_offset;               /* BT/BTS/BTR/BTC m, r: the register's
+                                      signed bit offset moves the address */
 };
 
 struct decoder;

@@ -225,6 +225,56 @@ void emit_xchg_r64_r64(struct emitter *e, int a, int b)
     emit_u8(e, modrm(3, a, b));
 }
 
+/* The BMI2 shifts: VEX.LZ.pp.0F38.W0 F7 /r, with the count in vvvv:
+ * C4 [~R ~X ~B 00010] [W ~vvvv L pp]; pp is 66 (shlx), F3 (sarx), F2 (shrx). */
+static void emit_bmi2_shift(struct emitter *e, int pp, int dst, int src,
+                            int cnt)
+{
+    emit_u8(e, 0xc4);
+    emit_u8(e, (uint8_t)((reg_ext(dst) ? 0 : 0x80) | 0x40 |
+                         (reg_ext(src) ? 0 : 0x20) | 0x02));
+    emit_u8(e, (uint8_t)(((~cnt & 0xf) << 3) | pp));
+    emit_u8(e, 0xf7);
+    emit_u8(e, modrm(3, dst, src));
+}
+
+void emit_shrx_r32(struct emitter *e, int dst, int src, int cnt)
+{
+    emit_bmi2_shift(e, 3, dst, src, cnt);
+}
+
+void emit_shlx_r32(struct emitter *e, int dst, int src, int cnt)
+{
+    emit_bmi2_shift(e, 1, dst, src, cnt);
+}
+
+void emit_sarx_r32(struct emitter *e, int dst, int src, int cnt)
+{
+    emit_bmi2_shift(e, 2, dst, src, cnt);
+}
+
+void emit_test_r64_r64(struct emitter *e, int a, int b)
+{
+    emit_rex(e, true, b, H_NONE, a, false);
+    emit_u8(e, 0x85);
+    emit_u8(e, modrm(3, b, a));
+}
+
+void emit_test_r32_imm32(struct emitter *e, int r, uint32_t imm)
+{
+    emit_rex(e, false, H_NONE, H_NONE, r, false);
+    emit_u8(e, 0xf7);
+    emit_u8(e, modrm(3, 0, r));
+    emit_u32(e, imm);
+}
+
+void emit_xor_r32_r32(struct emitter *e, int dst, int src)
+{
+    emit_rex(e, false, src, H_NONE, dst, false);
+    emit_u8(e, 0x31);
+    emit_u8(e, modrm(3, src, dst));
+}
+
 void emit_pushfq(struct emitter *e)
 {
     emit_u8(e, OP_PUSHFQ);

@@ -81,6 +81,15 @@ void emit_lea_r64(struct emitter *e, int dst, struct hmem m);
 void emit_lea_r64_rip(struct emitter *e, int dst, const void *target);
 void emit_movzx_r32_r16(struct emitter *e, int dst, int src);
 void emit_xchg_r64_r64(struct emitter *e, int a, int b);
+/* shrx dst32, src32, cnt32 (BMI2: flag-free shift right). */
+void emit_shrx_r32(struct emitter *e, int dst, int src, int cnt);
+/* shlx/sarx dst32, src32, cnt32 (BMI2, flag-free). */
+void emit_shlx_r32(struct emitter *e, int dst, int src, int cnt);
+void emit_sarx_r32(struct emitter *e, int dst, int src, int cnt);
+/* Flag-changing forms, for places where guest flags are dead. */
+void emit_test_r64_r64(struct emitter *e, int a, int b);
+void emit_test_r32_imm32(struct emitter *e, int r, uint32_t imm);
+void emit_xor_r32_r32(struct emitter *e, int dst, int src);
 void emit_pushfq(struct emitter *e);
 void emit_popfq(struct emitter *e);
 

@@ -18,7 +18,7 @@
 #define HR_ADDR H_R11 /* guest linear address of the memory operand */
 
 #define BLOCK_MAX_INSNS 64
-#define BLOCK_MAX_HOST 4096 /* host bytes one block may take, stubs included */
+#define BLOCK_MAX_HOST 8192 /* host bytes one block may take, stubs included */
 #define HASH_BITS 16
 
 struct dbt {
@@ -38,6 +38,7 @@ struct dbt {
     uint32_t *protected;
     size_t nprotected, npages;
     bool single_step;       /* next block: one instruction, uncached */
+    bool bounce_step;       /* ... and its memory operand is the bounce buffer */
     struct block *hash[1u << HASH_BITS];
 };
 
@@ -54,9 +55,10 @@ static inline int host_reg(int guest)
  */
 void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
                      struct emitter *e, struct block *b, struct pcmap *pcm,
-                     uint32_t max_insns);
+                     uint32_t max_insns, bool bounce);
 
-/* Guest code bytes readable at linear eip, with *avail set; NULL if none. */
-const uint8_t *guest_code(const struct vcpu *v, uint32_t eip, size_t *avail);
+/* Up to 15 guest code bytes at linear la copied into buf (through the
+ * page tables); returns how many are readable. */
+size_t guest_code(struct vcpu *v, uint32_t la, uint8_t *buf);
 
 #endif

@@ -2,6 +2,7 @@
 /* Host signals in translated code: recover precise guest state and leave
  * to the monitor with EXIT_FAULT (or EXIT_INTERRUPT for the poll page). */
 #include "dbt/internal.h"
+#include "mmu/window.h"
 #include "monitor/vcpu.h"
 
 #include <signal.h>
@@ -50,13 +51,15 @@ static void set_exception(struct vcpu *v, int vector, int32_t err)
     v->fault_error = err;
 }
 
-/* A page fault on the window: unbacked memory, or a write to code. */
+/* A page fault on the window or its guards: unbacked memory (a wild
+ * string instruction too), or a write to code. */
 static bool classify_window(struct vcpu *v, const siginfo_t *si,
                             uintptr_t addr)
 {
-    if (addr < v->phys_base || addr - v->phys_base >= (1ull << 32) + 4096)
+    if (addr < v->phys_base - WINDOW_GUARD ||
+        addr >= v->phys_base + (1ull << 32) + WINDOW_GUARD)
         return false;
-    v->fault_addr = addr - v->phys_base;
+    v->fault_addr = (uint32_t)(addr - v->phys_base);
     v->fault_kind = si->si_code == SEGV_ACCERR &&
                             dbt_is_code_page(sig_dbt, (uint32_t)v->fault_addr)
                         ? FAULT_SMC
@@ -84,6 +87,13 @@ static bool classify(struct vcpu *v, int sig, const siginfo_t *si,
     }
     switch (trap) {
     case TRAP_PF:
+        if (addr < (1ull << 32) && (v->cr0 & CR0_PG)) {
+            /* A zero shadow entry: the access went to host address L. */
+            v->fault_kind = FAULT_PAGE;
+            v->fault_addr = addr;
+            v->fault_write = (mc->gregs[REG_ERR] & 2) != 0;
+            return true;
+        }
         return classify_window(v, si, addr);
     case TRAP_DE: set_exception(v, EXC_DE, -1); return true;
     case TRAP_UD: set_exception(v, EXC_UD, -1); return true;
@@ -125,6 +135,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc_void)
     const struct pcmap *pm = dbt_pcmap_at(b, pc);
     save_guest_regs(v, mc, pm);
     v->eip = pm->eip;
+    v->exit_resume = b->host + pm->host_off;
     v->stats.signals++;
     mc->gregs[REG_RIP] = (greg_t)(uintptr_t)bt_exit_restore;
     mc->gregs[REG_R14] = (greg_t)(uintptr_t)v;

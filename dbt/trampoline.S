@@ -9,8 +9,9 @@
 #define OFF_HOST_RSP    0x30
 #define OFF_ENTER       0x48
 #define OFF_PHYS_BASE   0x58
-#define OFF_FPU_GUEST   0x80
-#define OFF_FPU_HOST    0x280
+#define OFF_SHADOW      0x78
+#define OFF_FPU_GUEST   0x100
+#define OFF_FPU_HOST    0x300
 /* CF PF AF ZF SF DF OF: the guest flags that live in host RFLAGS. */
 #define HOST_FLAG_MASK  0x0cd5
 
@@ -31,6 +32,7 @@ bt_enter:
     mov r14, rdi
     mov [r14 + OFF_HOST_RSP], rsp
     mov r15, [r14 + OFF_PHYS_BASE]
+    mov r13, [r14 + OFF_SHADOW]
     fxrstor64 [r14 + OFF_FPU_GUEST] /* the host FPU becomes the guest's */
     mov eax, [r14 + OFF_EFLAGS]
     and eax, HOST_FLAG_MASK         /* never TF, AC or IOPL on the host */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Translation: guest instructions to host code, identity where possible. */
 #include "dbt/internal.h"
+#include "mmu/shadow.h"
+#include "mmu/walk.h"
 #include "monitor/vcpu.h"
 
 #include <stddef.h>
@@ -12,11 +14,24 @@
  * linear address: [phys_base + linear]. */
 #define GUEST_MEM hmem_bi(HR_PBASE, HR_ADDR, 1, 0)
 
-/* A direct branch that leaves the block, patched later by chaining. */
+/* A direct branch that leaves the block, patched later by chaining (or,
+ * to another page with paging on, resolved through the jump cache). */
 struct stub {
     size_t field; /* offset of the rel32 field in the emitter */
     uint32_t eip; /* guest target */
+    bool indirect;
 };
+
+/* An out-of-line exit for a shadow miss or a page-crossing access. */
+struct mstub {
+    size_t field;     /* rel32 of the jz/jnz that leads here */
+    size_t resume;    /* emitter offset of the instruction's host code */
+    uint32_t eip;     /* the guest instruction */
+    uint32_t kind;    /* PAGE_ARG_* >> 32 */
+    bool popf;        /* flags were pushed: pop them first */
+};
+
+#define MAX_MSTUBS 48
 
 /* Per-block translation state. */
 struct tctx {
@@ -26,8 +41,15 @@ struct tctx {
     const struct insn *in;
     struct stub stubs[4];
     int nstubs;
+    struct mstub mstubs[MAX_MSTUBS];
+    int nmstubs;
     bool end;         /* the block ends after this instruction */
     uint32_t pcflags; /* PCF_* for this instruction */
+    bool flags_live;  /* guest flags are live before this instruction */
+    bool bounce;      /* the memory operand is the vCPU's bounce buffer */
+    bool low_faults;  /* a zero shadow entry faults (low 4 GiB reserved) */
+    size_t insn_off;  /* emitter offset of this instruction's host code */
+    uint32_t page;    /* linear page of the block start */
 };
 
 static void gen_undefined(struct tctx *t);
@@ -52,9 +74,14 @@ static void gen_branch(struct tctx *t, int cc, uint32_t eip)
 {
     struct stub *s = &t->stubs[t->nstubs++];
     s->eip = eip;
+    /* With paging, another page's mapping can change under a chain. */
+    s->indirect = (t->mode & MODE_PAGING) &&
+                  ((t->v->seg[SEG_CS].base + eip) >> 12) != t->page;
     s->field = cc < 0 ? emit_jmp_rel32(t->e, t->e->p)
                       : emit_jcc_rel32(t->e, cc, t->e->p);
 }
+
+static void gen_jc_lookup(struct tctx *t);
 
 /* The stubs: record the target and the site to patch, then exit. */
 static void gen_stubs(struct tctx *t)
@@ -63,12 +90,82 @@ static void gen_stubs(struct tctx *t)
     for (int i = 0; i < t->nstubs; i++) {
         uint8_t *site = e->start + t->stubs[i].field;
         emit_patch_rel32(site, e->p);
+        if (t->stubs[i].indirect) {
+            emit_mov_r32_imm32(e, HR_T0, t->stubs[i].eip);
+            gen_jc_lookup(t);
+            continue;
+        }
         emit_mov_m32_imm32(e, VCPU_MEM(VCPU_OFF_EIP), t->stubs[i].eip);
         emit_lea_r64_rip(e, HR_T0, site);
         emit_mov_m64_r64(e, VCPU_MEM(VCPU_OFF_EXIT_ARG), HR_T0);
         emit_mov_m64_imm32(e, VCPU_MEM(VCPU_OFF_EXIT_REASON), EXIT_CHAIN);
         emit_jmp_m64(e, VCPU_MEM(VCPU_OFF_EXIT_FN));
     }
+}
+
+/* Memory stubs: report the linear address and kind, and where to resume
+ * once the monitor has filled the entry (or done the access itself). */
+static void gen_mstubs(struct tctx *t)
+{
+    struct emitter *e = t->e;
+    for (int i = 0; i < t->nmstubs; i++) {
+        struct mstub *m = &t->mstubs[i];
+        emit_patch_rel32(e->start + m->field, e->p);
+        if (m->popf)
+            emit_popfq(e);
+        emit_mov_m32_imm32(e, VCPU_MEM(VCPU_OFF_EIP), m->eip);
+        emit_mov_m32_r32(e, VCPU_MEM(VCPU_OFF_EXIT_ARG), HR_ADDR);
+        emit_mov_m32_imm32(e, VCPU_MEM(VCPU_OFF_EXIT_ARG + 4), m->kind);
+        emit_lea_r64_rip(e, HR_T0, e->start + m->resume);
+        emit_mov_m64_r64(e, VCPU_MEM(VCPU_OFF_EXIT_RESUME), HR_T0);
+        emit_mov_m64_imm32(e, VCPU_MEM(VCPU_OFF_EXIT_REASON), EXIT_PAGE);
+        emit_jmp_m64(e, VCPU_MEM(VCPU_OFF_EXIT_FN));
+    }
+}
+
+static void add_mstub(struct tctx *t, size_t field, uint32_t kind, bool popf)
+{
+    if (t->nmstubs == MAX_MSTUBS)
+        return; /* cannot happen: blocks are cut before (see block_full) */
+    t->mstubs[t->nmstubs++] = (struct mstub){field, t->insn_off, t->in->eip,
+                                             kind, popf};
+}
+
+/*
+ * The shadow lookup: HR_T2 = entry for the page of HR_ADDR, in the read or
+ * write table. Then, unless a zero entry may simply fault, a test for a
+ * miss; and for accesses wider than a byte, a test for a page crossing.
+ * Tests clobber flags, so they are bracketed by PUSHFQ/POPFQ where the
+ * liveness pass says guest flags are live.
+ */
+static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
+{
+    struct emitter *e = t->e;
+    uint32_t kind = write ? (uint32_t)(PAGE_ARG_WRITE >> 32) : 0;
+    bool test_miss = !t->flags_live || !t->low_faults;
+    bool test_cross = size != 1;
+    emit_mov_r32_imm32(e, HR_T1, 12);
+    emit_shrx_r32(e, HR_T2, HR_ADDR, HR_T1);
+    emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8,
+                                       write ? (int32_t)SHADOW_WRITE_OFFSET : 0));
+    if (!test_miss && !test_cross)
+        return;
+    bool save = t->flags_live;
+    if (save)
+        emit_pushfq(e);
+    if (test_cross) {
+        emit_lea_r32(e, HR_T1, hmem_bd(HR_ADDR, size ? (int32_t)size - 1 : 15));
+        emit_xor_r32_r32(e, HR_T1, HR_ADDR);
+        emit_test_r32_imm32(e, HR_T1, 0xfffff000u);
+        add_mstub(t, emit_jcc_rel32(e, CC_NE, e->p),
+                  kind | (uint32_t)(PAGE_ARG_CROSS >> 32), save);
+    }
+    if (test_miss) {
+        emit_test_r64_r64(e, HR_T2, HR_T2);
+        add_mstub(t, emit_jcc_rel32(e, CC_E, e->p), kind, save);
+    }
+    if (save)
+        emit_popfq(e);
 }
 
 /* Does segment seg need its base added to offsets? */
@@ -140,25 +237,43 @@ static int opsize(const struct tctx *t)
     return t->in->op16 ? 2 : 4;
 }
 
-/* Store host register src (size bytes) at the guest address in HR_ADDR. */
-static void gen_store_reg(struct tctx *t, int size, int src)
+/* The host operand for a guest access of `size` bytes at HR_ADDR. */
+static struct hmem gen_guest_mem(struct tctx *t, bool write, unsigned size)
+{
+    if (!(t->mode & MODE_PAGING))
+        return GUEST_MEM;
+    gen_shadow_lookup(t, write, size);
+    return hmem_bi(HR_T2, HR_ADDR, 1, 0);
+}
+
+/* The host operand for the instruction's own memory operand (after
+ * gen_operand_addr): the bounce buffer when the monitor does the access. */
+static struct hmem gen_operand_mem(struct tctx *t, bool write, unsigned size)
+{
+    if (t->bounce)
+        return VCPU_MEM(VOFF(bounce));
+    return gen_guest_mem(t, write, size);
+}
+
+/* Store host register src (size bytes) to host operand m. */
+static void gen_store_reg(struct tctx *t, struct hmem m, int size, int src)
 {
     if (size == 2)
         emit_u8(t->e, 0x66);
-    emit_mov_m32_r32(t->e, GUEST_MEM, src);
+    emit_mov_m32_r32(t->e, m, src);
 }
 
-/* Load size bytes at the guest address in HR_ADDR into host dst, zero
- * extended for 16-bit loads into a scratch register. */
-static void gen_load_reg(struct tctx *t, int size, int dst)
+/* Load size bytes from host operand m into host dst, zero extended for
+ * 16-bit loads into a scratch register. */
+static void gen_load_reg(struct tctx *t, struct hmem m, int size, int dst)
 {
     if (size == 2) {
-        emit_rex(t->e, false, dst, HR_ADDR, HR_PBASE, false);
+        emit_rex(t->e, false, dst, m.index, m.base, false);
         emit_u8(t->e, 0x0f);
         emit_u8(t->e, 0xb7); /* movzx dst, word [mem] */
-        emit_modrm_mem(t->e, dst, GUEST_MEM);
+        emit_modrm_mem(t->e, dst, m);
     } else {
-        emit_mov_r32_m32(t->e, dst, GUEST_MEM);
+        emit_mov_r32_m32(t->e, dst, m);
     }
 }
 
@@ -167,22 +282,23 @@ static void gen_load_reg(struct tctx *t, int size, int dst)
 static void gen_push_hreg(struct tctx *t, int size, int src)
 {
     gen_stack_addr(t, -size);
-    gen_store_reg(t, size, src);
+    gen_store_reg(t, gen_guest_mem(t, true, (unsigned)size), size, src);
     gen_adjust_esp(t, -size);
 }
 
 static void gen_push_imm(struct tctx *t, int size, uint32_t imm)
 {
     gen_stack_addr(t, -size);
+    struct hmem m = gen_guest_mem(t, true, (unsigned)size);
     if (size == 2) {
         emit_u8(t->e, 0x66);
-        emit_rex(t->e, false, 0, HR_ADDR, HR_PBASE, false);
+        emit_rex(t->e, false, 0, m.index, m.base, false);
         emit_u8(t->e, 0xc7);
-        emit_modrm_mem(t->e, 0, GUEST_MEM);
+        emit_modrm_mem(t->e, 0, m);
         emit_u8(t->e, (uint8_t)imm);
         emit_u8(t->e, (uint8_t)(imm >> 8));
     } else {
-        emit_mov_m32_imm32(t->e, GUEST_MEM, imm);
+        emit_mov_m32_imm32(t->e, m, imm);
     }
     gen_adjust_esp(t, -size);
 }
@@ -191,7 +307,7 @@ static void gen_push_imm(struct tctx *t, int size, uint32_t imm)
 static void gen_pop_t0(struct tctx *t, int size, int32_t extra)
 {
     gen_stack_addr(t, 0);
-    gen_load_reg(t, size, HR_T0);
+    gen_load_reg(t, gen_guest_mem(t, false, (unsigned)size), size, HR_T0);
     gen_adjust_esp(t, size + extra);
 }
 
@@ -208,7 +324,7 @@ static void gen_set_greg(struct tctx *t, int size, int r)
  * without touching flags: a hit makes tag + eip == 0, tested with JRCXZ
  * on RCX (guest ECX parked in HR_T2 meanwhile).
  */
-static void gen_jump_indirect(struct tctx *t)
+static void gen_jc_lookup(struct tctx *t)
 {
     struct emitter *e = t->e;
     emit_movzx_r32_r16(e, HR_T1, HR_T0);
@@ -223,6 +339,11 @@ static void gen_jump_indirect(struct tctx *t)
     emit_bind_rel8(e, hit);
     emit_xchg_r64_r64(e, HR_T2, H_RCX);
     emit_jmp_m64(e, hmem_bi(HR_VCPU, HR_T1, 8, VOFF(jc_host)));
+}
+
+static void gen_jump_indirect(struct tctx *t)
+{
+    gen_jc_lookup(t);
     t->end = true;
 }
 
@@ -232,7 +353,7 @@ static void gen_load_rm(struct tctx *t, int size)
     const struct insn *in = t->in;
     if (in->has_mem) {
         gen_operand_addr(t, 0);
-        gen_load_reg(t, size, HR_T0);
+        gen_load_reg(t, gen_operand_mem(t, false, (unsigned)size), size, HR_T0);
     } else if (size == 2) {
         emit_movzx_r32_r16(t->e, HR_T0, host_reg(in->rm));
     } else {
@@ -378,10 +499,10 @@ static void gen_pop_rm(struct tctx *t)
         return;
     }
     gen_stack_addr(t, 0);
-    gen_load_reg(t, size, HR_T0);
+    gen_load_reg(t, gen_guest_mem(t, false, (unsigned)size), size, HR_T0);
     int32_t adj = (in->mem_base == R_ESP || in->mem_index == R_ESP) ? size : 0;
     gen_operand_addr(t, adj);
-    gen_store_reg(t, size, HR_T0);
+    gen_store_reg(t, gen_operand_mem(t, true, (unsigned)size), size, HR_T0);
     gen_adjust_esp(t, size);
 }
 
@@ -401,7 +522,7 @@ static void gen_leave(struct tctx *t)
     else
         emit_movzx_r32_r16(t->e, HR_ADDR, H_RBP);
     gen_add_segbase(t, SEG_SS);
-    gen_load_reg(t, size, HR_T0);
+    gen_load_reg(t, gen_guest_mem(t, false, (unsigned)size), size, HR_T0);
     if (t->mode & MODE_STACK32) {
         emit_lea_r32(t->e, HR_ESP, hmem_bd(H_RBP, size));
     } else {
@@ -464,7 +585,8 @@ static void gen_copy_high_byte(struct tctx *t)
 {
     struct emitter *e = t->e;
     const struct insn *in = t->in;
-    emit_lea_r64(e, HR_ADDR, hmem_bi(HR_PBASE, HR_ADDR, 1, 0));
+    struct hmem m = gen_operand_mem(t, in->mem_write, in->mem_size);
+    emit_lea_r64(e, HR_ADDR, m);
     emit_xchg_r64_r64(e, HR_ADDR, H_RSI);
     gen_prefixes(t);
     gen_opcode(t);
@@ -483,22 +605,25 @@ static void gen_copy(struct tctx *t)
     const struct insn *in = t->in;
     struct emitter *e = t->e;
     bool esp_any = in->esp_reg || in->esp_rm || in->esp_opreg;
+    struct hmem m = GUEST_MEM;
     if (in->has_mem)
         gen_operand_addr(t, 0);
     if (in->has_mem && in->high_byte) {
         gen_copy_high_byte(t);
         return;
     }
+    if (in->has_mem)
+        m = gen_operand_mem(t, in->mem_write, in->mem_size);
     int reg = in->has_modrm ? (in->esp_reg ? HR_ESP : in->reg) : 0;
     gen_prefixes(t);
     if (in->has_mem)
-        emit_rex(e, false, reg, HR_ADDR, HR_PBASE, false);
+        emit_rex(e, false, reg, m.index, m.base, false);
     else if (esp_any)
         emit_rex(e, false, reg, H_NONE,
                  (in->esp_rm || in->esp_opreg) ? HR_ESP : 0, false);
     gen_opcode(t);
     if (in->has_mem)
-        emit_modrm_mem(e, reg, GUEST_MEM);
+        emit_modrm_mem(e, reg, m);
     else if (in->has_modrm)
         emit_u8(e, in->bytes[in->npfx + in->op_len]);
     gen_imm(t);
@@ -526,7 +651,8 @@ static bool gen_string(struct tctx *t, uint8_t op)
                    op == 0xac || op == 0xad;
     bool uses_di = op != 0xac && op != 0xad;
     int src_seg = in->seg_override >= 0 ? in->seg_override : SEG_DS;
-    if (in->addr16 || !(t->mode & MODE_FLAT) || seg_needs_base(t, src_seg))
+    if (in->addr16 || !(t->mode & MODE_FLAT) || seg_needs_base(t, src_seg) ||
+        (t->mode & MODE_PAGING))
         return false;
     if (uses_si)
         emit_lea_r64(t->e, H_RSI, hmem_bi(HR_PBASE, H_RSI, 1, 0));
@@ -539,6 +665,42 @@ static bool gen_string(struct tctx *t, uint8_t op)
     if (uses_di)
         emit_mov_r32_r32(t->e, H_RDI, H_RDI);
     return true;
+}
+
+/*
+ * BT/BTS/BTR/BTC with a memory operand and a register bit offset: the
+ * signed offset selects a dword up to 256 MiB away from the operand. The
+ * dword's address is computed here, (offset >> 5) * 4 added flag-free,
+ * and the host instruction gets only offset & 31, so it touches exactly
+ * the dword the guest's would.
+ */
+static void gen_bit_offset(struct tctx *t)
+{
+    const struct insn *in = t->in;
+    struct emitter *e = t->e;
+    int src = host_reg(in->reg);
+    int shift = in->op16 ? 4 : 5, keep = in->op16 ? 28 : 27;
+    gen_operand_addr(t, 0);
+    if (in->op16) { /* movsx r10d, src16 */
+        emit_rex(e, false, HR_T2, H_NONE, src, false);
+        emit_u8(e, 0x0f);
+        emit_u8(e, 0xbf);
+        emit_u8(e, (uint8_t)(0xc0 | ((HR_T2 & 7) << 3) | (src & 7)));
+        src = HR_T2;
+    }
+    emit_mov_r32_imm32(e, HR_T1, (uint32_t)shift);
+    emit_sarx_r32(e, HR_T2, src, HR_T1);
+    emit_lea_r32(e, HR_ADDR, hmem_bi(HR_ADDR, HR_T2, in->op16 ? 2 : 4, 0));
+    if (in->addr16)
+        emit_movzx_r32_r16(e, HR_ADDR, HR_ADDR);
+    emit_mov_r32_imm32(e, HR_T1, (uint32_t)keep);
+    emit_shlx_r32(e, HR_T0, host_reg(in->reg), HR_T1);
+    emit_shrx_r32(e, HR_T0, HR_T0, HR_T1);
+    struct hmem m = gen_operand_mem(t, in->mem_write, in->op16 ? 2 : 4);
+    gen_prefixes(t);
+    emit_rex(e, false, HR_T0, m.index, m.base, false);
+    gen_opcode(t);
+    emit_modrm_mem(e, HR_T0, m);
 }
 
 /* LEA computes an offset: no segment base, no memory access. */
@@ -583,9 +745,10 @@ static void gen_xlat(struct tctx *t)
     if (in->addr16)
         emit_movzx_r32_r16(e, HR_ADDR, HR_ADDR);
     gen_add_segbase(t, in->seg_override >= 0 ? in->seg_override : SEG_DS);
-    emit_rex(e, false, H_RAX, HR_ADDR, HR_PBASE, false);
-    emit_u8(e, 0x8a); /* mov al, [r15 + r11] */
-    emit_modrm_mem(e, H_RAX, GUEST_MEM);
+    struct hmem m = gen_guest_mem(t, false, 1);
+    emit_rex(e, false, H_RAX, m.index, m.base, false);
+    emit_u8(e, 0x8a); /* mov al, [host address of the byte] */
+    emit_modrm_mem(e, H_RAX, m);
 }
 
 /* Sensitive or rare instruction: the monitor runs it in C. */
@@ -650,6 +813,8 @@ static void gen_0f(struct tctx *t)
         gen_undefined(t); /* XSAVE family: not in the CPU model */
     else if (op == 0xf7)
         gen_undefined(t); /* MASKMOVQ/MASKMOVDQU: implicit [EDI], TODO */
+    else if (in->bit_offset)
+        gen_bit_offset(t);
     else if (in->implicit_esp)
         gen_undefined(t);
     else
@@ -726,49 +891,158 @@ static void gen_poll(struct tctx *t)
     emit_mov_r32_m32(t->e, HR_T0, VCPU_MEM(VOFF(poll_page)));
 }
 
-const uint8_t *guest_code(const struct vcpu *v, uint32_t linear, size_t *avail)
+/* Physical address of code at linear la, for a fetch at the current
+ * privilege; false if the fetch faults (paging). */
+static bool code_phys(struct vcpu *v, uint32_t la, uint32_t *pa)
 {
-    if (linear >= v->ram_size)
-        return NULL;
-    size_t left = v->ram_size - linear;
-    *avail = left < INSN_MAX_LEN ? left : INSN_MAX_LEN;
-    return v->ram + linear;
+    struct walk w;
+    uint32_t err;
+    if (!(v->cr0 & CR0_PG)) {
+        *pa = la;
+        return true;
+    }
+    if (mmu_walk(v, la, ACC_FETCH | (v->cpl == 3 ? ACC_USER : 0), &w, &err))
+        return false;
+    *pa = w.pa;
+    return true;
+}
+
+/*
+ * Guest code bytes at linear la: up to 15 bytes copied into buf (through
+ * the page tables when paging is on; an instruction may straddle a page).
+ * Returns how many bytes are readable; 0 if the first one is not.
+ */
+size_t guest_code(struct vcpu *v, uint32_t la, uint8_t *buf)
+{
+    size_t n = 0;
+    while (n < INSN_MAX_LEN) {
+        uint32_t pa;
+        if (!code_phys(v, la + (uint32_t)n, &pa) || pa >= v->ram_size)
+            break;
+        size_t in_page = 4096 - ((la + n) & 0xfff);
+        size_t chunk = INSN_MAX_LEN - n < in_page ? INSN_MAX_LEN - n : in_page;
+        if (chunk > v->ram_size - pa)
+            chunk = v->ram_size - pa;
+        memcpy(buf + n, v->ram + pa, chunk);
+        n += chunk;
+    }
+    return n;
 }
 
 static bool block_full(const struct tctx *t, const struct block *b,
                        uint32_t linear, uint32_t n)
 {
-    uint32_t start = b->eip + t->v->seg[SEG_CS].base;
-    return n >= BLOCK_MAX_INSNS || (linear >> 12) != (start >> 12) ||
-           emit_offset(t->e) - (size_t)(b->host - t->e->start) >
-               BLOCK_MAX_HOST / 2;
+    size_t used = emit_offset(t->e) - (size_t)(b->host - t->e->start) +
+                  (size_t)(t->nmstubs + t->nstubs) * 64;
+    return n >= BLOCK_MAX_INSNS || (linear >> 12) != t->page ||
+           used > BLOCK_MAX_HOST - 1536 || t->nmstubs + 8 > MAX_MSTUBS;
+}
+
+/* Instructions after which guest flags must be assumed live: anything
+ * that leaves translated code or transfers control. */
+static bool flags_barrier(const struct insn *in)
+{
+    uint8_t op = insn_op(in, 0);
+    if (in->groups & (IG_JUMP | IG_CALL | IG_RET | IG_INT | IG_IRET |
+                      IG_PRIVILEGE))
+        return true;
+    if (op == 0x0f)
+        return class_0f(insn_op(in, 1)) != 0;
+    return emulated_1byte(op) || (op >= 0xa4 && op <= 0xaf);
+}
+
+#define FLAGS_ALL (EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_OF)
+
+/*
+ * Decode ahead (to a barrier, a page change, an undecodable instruction
+ * or max), and compute for each instruction whether guest flags are live
+ * before it: live_in = read | (live_out & ~written), all live at the end.
+ */
+static uint32_t predecode(struct dbt *d, struct vcpu *v, uint32_t mode,
+                          uint32_t eip, struct insn *ins, bool *live,
+                          uint32_t max)
+{
+    uint32_t n = 0, cs_base = v->seg[SEG_CS].base, page = (cs_base + eip) >> 12;
+    while (n < max) {
+        uint8_t buf[INSN_MAX_LEN];
+        size_t avail = guest_code(v, cs_base + eip, buf);
+        if (!avail || !decode_insn(d->dec, buf, avail, eip, mode & MODE_CODE32,
+                                   &ins[n]))
+            break;
+        eip += ins[n].len;
+        if (!(mode & MODE_CODE32))
+            eip &= 0xffff;
+        uint8_t op = insn_op(&ins[n], 0);
+        bool string = op >= 0xa4 && op <= 0xaf; /* may run inline */
+        if ((flags_barrier(&ins[n++]) && !string) ||
+            ((cs_base + eip) >> 12) != page)
+            break;
+    }
+    uint32_t flags = FLAGS_ALL;
+    for (uint32_t i = n; i-- > 0;) {
+        if (flags_barrier(&ins[i]))
+            flags = FLAGS_ALL;
+        else
+            flags = ins[i].flags_read | (flags & ~ins[i].flags_written);
+        live[i] = flags != 0;
+    }
+    return n;
+}
+
+/* The block at a linear address whose code cannot be fetched: it reports
+ * the fetch to the monitor, which delivers the #PF. */
+static void gen_fetch_fault(struct tctx *t, uint32_t eip, uint32_t la)
+{
+    emit_mov_m32_imm32(t->e, VCPU_MEM(VCPU_OFF_EXIT_ARG), la);
+    emit_mov_m32_imm32(t->e, VCPU_MEM(VCPU_OFF_EXIT_ARG + 4),
+                       (uint32_t)(PAGE_ARG_FETCH >> 32));
+    emit_mov_m32_imm32(t->e, VCPU_MEM(VCPU_OFF_EIP), eip);
+    emit_mov_m64_imm32(t->e, VCPU_MEM(VCPU_OFF_EXIT_REASON), EXIT_PAGE);
+    emit_jmp_m64(t->e, VCPU_MEM(VCPU_OFF_EXIT_FN));
+    t->end = true;
+}
+
+/* Emit the instruction that could not be decoded: a fetch fault if its
+ * bytes are not all reachable, #UD otherwise. */
+static void gen_undecodable(struct tctx *t, uint32_t eip)
+{
+    uint8_t buf[INSN_MAX_LEN];
+    uint32_t la = t->v->seg[SEG_CS].base + eip;
+    size_t avail = guest_code(t->v, la, buf);
+    struct insn dummy = {.eip = eip};
+    t->in = &dummy;
+    if ((t->v->cr0 & CR0_PG) && avail < INSN_MAX_LEN)
+        gen_fetch_fault(t, eip, la + (uint32_t)avail);
+    else
+        gen_undefined(t);
 }
 
 void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
                      struct emitter *e, struct block *b, struct pcmap *pcm,
-                     uint32_t max_insns)
+                     uint32_t max_insns, bool bounce)
 {
-    struct tctx t = {.e = e, .v = v, .mode = mode};
-    struct insn in;
+    struct tctx t = {.e = e, .v = v, .mode = mode, .bounce = bounce};
+    struct insn ins[BLOCK_MAX_INSNS];
+    bool live[BLOCK_MAX_INSNS];
     uint32_t eip = v->eip, cs_base = v->seg[SEG_CS].base;
-    uint32_t n = 0;
+    uint32_t n = 0, count;
 
+    t.low_faults = v->shadow && v->shadow->low_reserved;
+    t.page = (cs_base + eip) >> 12;
     b->eip = eip;
     b->mode = mode;
     b->host = e->p;
     b->pcmap = pcm;
     gen_poll(&t);
+    count = predecode(d, v, mode, eip, ins, live, max_insns);
     for (;;) {
-        size_t avail = 0;
-        const uint8_t *code = guest_code(v, cs_base + eip, &avail);
         pcm[n] = (struct pcmap){(uint32_t)(e->p - b->host), eip, 0};
-        t.in = &in;
-        if (!code || !decode_insn(d->dec, code, avail, eip, mode & MODE_CODE32,
-                                  &in)) {
-            memset(&in, 0, sizeof(in));
-            in.eip = eip;
-            gen_undefined(&t);
+        t.insn_off = emit_offset(e);
+        if (n == count) {
+            gen_undecodable(&t, eip);
         } else {
+            t.in = &ins[n];
+            t.flags_live = live[n];
             gen_insn(&t);
             eip = next_eip(&t);
         }
@@ -777,12 +1051,12 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
         if (t.end)
             break;
         if (n >= max_insns || block_full(&t, b, cs_base + eip, n)) {
-            t.in = &in;
             gen_branch(&t, -1, eip);
             break;
         }
     }
     gen_stubs(&t);
+    gen_mstubs(&t);
     b->ninsns = n;
     b->guest_len = eip - b->eip;
     b->host_len = (uint32_t)(e->p - b->host);

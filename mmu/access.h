@@ -8,10 +8,12 @@
 struct vcpu;
 
 /*
- * Read or write size bytes (1..16) at guest linear address `linear`.
- * With paging off, linear is physical: RAM is read and written, anything
- * else reads as all ones (an open bus) and drops writes. Returns 0, or -1
- * when the access must fault (the caller raises the exception; paging).
+ * Read or write size bytes (up to two pages' worth) at guest linear
+ * address `linear`, at the vCPU's current privilege, through the guest's
+ * page tables when paging is on. Physical addresses without RAM read as
+ * all ones (an open bus) and drop writes. Returns 0, or -1 after raising
+ * #PF (CR2 set) when a page is not accessible; a failed write writes
+ * nothing.
  */
 int mmu_read(struct vcpu *v, uint32_t linear, void *buf, unsigned size);
 int mmu_write(struct vcpu *v, uint32_t linear, const void *buf, unsigned size);

@@ -10,17 +10,19 @@
 
 #define GIB4 (1ull << 32)
 
-/* Reserve 8 GiB + guard and keep the 4 GiB aligned part of it. */
+/* Reserve the window with its guards, plus 4 GiB of slack to align the
+ * window itself to 4 GiB. */
 static uint8_t *reserve_aligned(struct window *w)
 {
-    size_t len = 2 * GIB4 + WINDOW_GUARD;
+    size_t len = 2 * GIB4 + 2 * WINDOW_GUARD;
     uint8_t *p = mmap(NULL, len, PROT_NONE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
     w->reserve = p;
     w->reserve_len = len;
-    uintptr_t a = ((uintptr_t)p + GIB4 - 1) & ~(uintptr_t)(GIB4 - 1);
+    uintptr_t a = ((uintptr_t)p + WINDOW_GUARD + GIB4 - 1) &
+                  ~(uintptr_t)(GIB4 - 1);
     return (uint8_t *)a;
 }
 

@@ -6,9 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Space after the 4 GiB window, so an access that starts below 4 GiB and
- * runs past it (at most 16 bytes, or a wrapped string op) faults cleanly. */
-#define WINDOW_GUARD (64 * 1024)
+/*
+ * Inaccessible space on both sides of the 4 GiB window. A string
+ * instruction runs as the host's own with RSI/RDI pointing into the window,
+ * and a REP MOVSD can move ECX * 4 = up to 16 GiB in either direction (DF)
+ * before its 32-bit index would wrap; every byte of that must fault, never
+ * reach host memory. Reserved, not backed: it costs address space only.
+ */
+#define WINDOW_GUARD (16ull << 30)
 
 /*
  * Host layout: `base` is 4 GiB aligned, so the low 32 bits of a host
@@ -19,7 +24,9 @@
  * the window.
  */
 struct window {
-    uint8_t *base;     /* host address of guest physical 0 */
+    uint8_t *base;     /* host address of guest physical 0; the guard
+                          [base - WINDOW_GUARD, base + 4 GiB + WINDOW_GUARD)
+                          is all reserved */
     uint8_t *reserve;  /* the whole reservation, for unmapping */
     size_t reserve_len;
     uint8_t *ram;      /* monitor's view of guest RAM */

@@ -6,6 +6,7 @@
 #include "monitor/multiboot.h"
 #include "monitor/options.h"
 #include "dbt/dbt.h"
+#include "mmu/shadow.h"
 #include "mmu/window.h"
 #include "devices/bus.h"
 #include "devices/debugexit.h"
@@ -28,6 +29,7 @@
 struct machine {
     const struct bt_options *opts;
     struct window win;
+    struct shadow shadow;
     struct vcpu *vcpu;
     struct dbt *dbt;
     struct io_bus *io;
@@ -122,6 +124,7 @@ static int machine_boot(struct machine *m, char *err, size_t errlen)
     v->regs[R_EAX] = bi.eax;
     v->regs[R_EBX] = bi.ebx;
     v->shutdown = v->reset_requested = false;
+    shadow_flush(&m->shadow);
     dbt_flush(m->dbt, v);
     return 0;
 }
@@ -130,13 +133,14 @@ static int create_cpu(struct machine *m, char *err, size_t errlen)
 {
     m->vcpu = vcpu_create();
     m->dbt = dbt_create(CODE_CACHE_BYTES);
-    if (!m->vcpu || !m->dbt) {
+    if (!m->vcpu || !m->dbt || shadow_init(&m->shadow) != 0) {
         snprintf(err, errlen, "cannot allocate the vCPU or code cache: %s",
                  strerror(errno));
         return -1;
     }
     struct vcpu *v = m->vcpu;
     v->dbt = m->dbt;
+    v->shadow = &m->shadow;
     v->phys_base = (uint64_t)(uintptr_t)m->win.base;
     v->ram = m->win.ram;
     v->ram_size = m->win.ram_size;
@@ -211,6 +215,7 @@ void machine_destroy(struct machine *m)
     if (m->serial_fd_owned)
         close(m->serial_fd);
     dbt_destroy(m->dbt);
+    shadow_destroy(&m->shadow);
     vcpu_destroy(m->vcpu);
     window_destroy(&m->win);
     free(m);

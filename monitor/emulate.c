@@ -7,6 +7,18 @@
 #include "dbt/dbt.h"
 #include "dbt/decode.h"
 #include "mmu/access.h"
+#include "mmu/shadow.h"
+
+/* CR4 bits the CPU model implements (see cpuid.c): TSD, PSE, PGE,
+ * OSFXSR, OSXMMEXCPT. */
+#define CR4_TSD 0x004
+#define CR4_DE 0x008
+#define CR4_PSE 0x010
+#define CR4_PGE 0x080
+#define CR4_OSFXSR 0x200
+#define CR4_OSXMMEXCPT 0x400
+#define CR4_SUPPORTED (CR4_TSD | CR4_PSE | CR4_PGE | CR4_OSFXSR | \
+                       CR4_OSXMMEXCPT)
 
 #include <stdio.h>
 #include <string.h>
@@ -758,14 +770,23 @@ static void emu_mov_cr(struct emu *x, bool to_cr)
         return;
     }
     uint32_t val = v->regs[x->in.rm];
-    if (cr == 0 && (val & CR0_PG)) {
-        cpu_shutdown(v, 1, "the guest enabled paging, which is not implemented yet");
+    if (cr == 0 && (val & CR0_PG) && !(val & CR0_PE)) {
+        gp0(x); /* paging without protection */
         return;
     }
-    if (cr == 0)
+    if (cr == 4 && (val & ~CR4_SUPPORTED)) {
+        gp0(x); /* reserved or unsupported CR4 bits */
+        return;
+    }
+    if (cr == 0) {
         cpu_set_cr0(v, val);
-    else
+    } else {
+        uint32_t old = *crs[cr];
         *crs[cr] = val;
+        /* A CR3 load drops the TLB; so does a change of CR4.PSE/PGE. */
+        if (cr == 3 || (cr == 4 && ((old ^ val) & (CR4_PSE | CR4_PGE))))
+            cpu_paging_changed(v, true);
+    }
     done(x);
 }
 
@@ -822,7 +843,7 @@ static void emu_group7(struct emu *x)
         cpu_set_cr0(v, (v->cr0 & ~0xeu) | (val & 0xf) | (v->cr0 & CR0_PE));
         done(x);
         return;
-    case 7: /* INVLPG: no TLB to drop while paging is off */
+    case 7: /* INVLPG: drop the shadow entries of one page */
         count(x, EMU_INVLPG);
         if (!x->in.has_mem) {
             ud(x);
@@ -831,6 +852,11 @@ static void emu_group7(struct emu *x)
         if (v->cpl > 0) {
             gp0(x);
             return;
+        }
+        if (v->shadow) {
+            uint32_t la = emu_ea(x, 0);
+            shadow_invlpg(v->shadow, la);
+            vcpu_jc_clear_page(v, la);
         }
         done(x);
         return;

@@ -4,6 +4,7 @@
 #include "monitor/monitor.h"
 #include "dbt/dbt.h"
 #include "mmu/access.h"
+#include "mmu/shadow.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -57,8 +58,13 @@ static void set_seg(struct vcpu *v, int seg, const struct segment *s)
     uint32_t old_mode = dbt_mode(v);
     v->seg[seg] = *s;
     v->seg_base[seg] = s->base;
-    if (seg == SEG_CS)
-        v->cpl = protected_mode(v) ? (s->sel & 3) : (v->eflags & EFL_VM) ? 3 : 0;
+    if (seg == SEG_CS) {
+        int cpl = protected_mode(v) ? (s->sel & 3) : (v->eflags & EFL_VM) ? 3 : 0;
+        if (cpl != v->cpl) {
+            v->cpl = cpl;
+            cpu_paging_changed(v, false);
+        }
+    }
     if (dbt_mode(v) != old_mode)
         vcpu_jc_clear(v);
 }
@@ -340,10 +346,23 @@ void cpu_shutdown(struct vcpu *v, int status, const char *why)
     snprintf(v->shutdown_why, sizeof(v->shutdown_why), "%s", why ? why : "");
 }
 
+void cpu_paging_changed(struct vcpu *v, bool flush)
+{
+    if (flush && v->shadow) {
+        shadow_flush(v->shadow);
+        vcpu_jc_clear(v);
+    }
+    v->shadow_table = (v->cr0 & CR0_PG) && v->shadow
+                          ? shadow_current(v->shadow, v->cpl)
+                          : NULL;
+}
+
 void cpu_set_cr0(struct vcpu *v, uint32_t val)
 {
     uint32_t old = v->cr0;
     v->cr0 = val | CR0_ET;
     if ((old ^ v->cr0) & (CR0_PE | CR0_PG))
         vcpu_jc_clear(v);
+    if ((old ^ v->cr0) & (CR0_PG | CR0_WP))
+        cpu_paging_changed(v, true);
 }

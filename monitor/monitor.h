@@ -48,6 +48,20 @@ void cpu_set_cr0(struct vcpu *v, uint32_t val);
  * (NULL: silently). */
 void cpu_shutdown(struct vcpu *v, int status, const char *why);
 
+/* Linear address of an instruction's memory operand. */
+uint32_t insn_linear(const struct vcpu *v, const struct insn *in);
+
+/* Slow access path (monitor/slowmem.c): start the instruction at v->eip
+ * with its operand in the bounce buffer; finish (write back if it
+ * completed) when its one-off block exits. */
+void slowmem_begin(struct vcpu *v);
+void slowmem_finish(struct vcpu *v, bool completed);
+
+/* Paging state changed (CR0.PG/WP, CR3, CR4, CPL): drop shadow entries and
+ * jump-cache entries as the hardware's TLB would be, and point translated
+ * code at the table for the current privilege. */
+void cpu_paging_changed(struct vcpu *v, bool flush);
+
 /* Run the instruction at v->eip in C (EXIT_EMULATE). */
 void emulate_insn(struct vcpu *v);
 

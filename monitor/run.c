@@ -2,6 +2,8 @@
 /* The run loop: enter translated code, then one switch over exit reasons. */
 #include "monitor/monitor.h"
 #include "dbt/dbt.h"
+#include "mmu/shadow.h"
+#include "mmu/walk.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -23,9 +25,49 @@ static void on_chain(struct vcpu *v)
     v->stats.chains++;
 }
 
+/* A shadow miss at la: fill the entry and resume the instruction, or
+ * deliver the guest's #PF, or take the slow path (no RAM there). */
+static void on_miss(struct vcpu *v, uint32_t la, bool write)
+{
+    uint32_t err;
+    int r = shadow_fill(v, la, write, &err);
+    if (r == 0) {
+        v->stats.shadow_fills++;
+        v->resume = true;
+    } else if (r < 0) {
+        v->cr2 = la;
+        cpu_exception(v, EXC_PF, (int32_t)err);
+    } else {
+        slowmem_begin(v);
+    }
+}
+
+/* A code fetch at la failed while translating: deliver its #PF (if the
+ * walk still fails; the tables may have changed since). */
+static void on_fetch_fault(struct vcpu *v, uint32_t la)
+{
+    struct walk w;
+    uint32_t err;
+    unsigned acc = ACC_FETCH | (v->cpl == 3 ? ACC_USER : 0);
+    if (mmu_walk(v, la, acc, &w, &err) != 0) {
+        v->cr2 = la;
+        cpu_exception(v, EXC_PF, (int32_t)err);
+    }
+}
+
+static void on_page(struct vcpu *v)
+{
+    uint32_t la = (uint32_t)v->exit_arg;
+    if (v->exit_arg & PAGE_ARG_FETCH)
+        on_fetch_fault(v, la);
+    else if (v->exit_arg & PAGE_ARG_CROSS)
+        slowmem_begin(v);
+    else
+        on_miss(v, la, v->exit_arg & PAGE_ARG_WRITE);
+}
+
 static void on_fault(struct vcpu *v)
 {
-    char why[128];
     switch (v->fault_kind) {
     case FAULT_DIVIDE:
     case FAULT_EXCEPTION:
@@ -34,12 +76,11 @@ static void on_fault(struct vcpu *v)
     case FAULT_SMC:
         dbt_smc_fault(v->dbt, v);
         break;
-    case FAULT_MEMORY:
-        snprintf(why, sizeof(why),
-                 "guest accessed physical address 0x%08llx (no RAM there) "
-                 "at %04x:%08x; MMIO is not emulated yet",
-                 (unsigned long long)v->fault_addr, v->seg[SEG_CS].sel, v->eip);
-        cpu_shutdown(v, 1, why);
+    case FAULT_PAGE:
+        on_miss(v, (uint32_t)v->fault_addr, v->fault_write);
+        break;
+    case FAULT_MEMORY: /* no RAM behind the address: open bus, in C */
+        slowmem_begin(v);
         break;
     default:
         cpu_shutdown(v, 1, "internal error: unclassified fault");
@@ -65,6 +106,12 @@ static void wait_halted(struct vcpu *v)
 static void handle_exit(struct vcpu *v)
 {
     v->stats.exits[v->exit_reason < EXIT_MAX ? v->exit_reason : EXIT_NONE]++;
+    /* A bounce-buffer instruction completes when its block ends normally;
+     * after a shadow fill it is simply resumed. */
+    bool fill = v->exit_reason == EXIT_PAGE && !(v->exit_arg & (PAGE_ARG_CROSS | PAGE_ARG_FETCH));
+    if (!fill && !(v->exit_reason == EXIT_FAULT && v->fault_kind == FAULT_PAGE))
+        slowmem_finish(v, v->exit_reason == EXIT_CHAIN ||
+                              v->exit_reason == EXIT_LOOKUP);
     switch (v->exit_reason) {
     case EXIT_CHAIN:
         on_chain(v);
@@ -81,6 +128,9 @@ static void handle_exit(struct vcpu *v)
         break;
     case EXIT_FAULT:
         on_fault(v);
+        break;
+    case EXIT_PAGE:
+        on_page(v);
         break;
     case EXIT_INTERRUPT:
         vcpu_unkick(v);
@@ -101,8 +151,12 @@ int cpu_run(struct vcpu *v)
             wait_halted(v);
             continue;
         }
-        struct block *b = dbt_find(v->dbt, v);
-        v->enter_target = b->host;
+        if (v->resume) {
+            v->resume = false;
+            v->enter_target = v->exit_resume;
+        } else {
+            v->enter_target = dbt_find(v->dbt, v)->host;
+        }
         v->exit_reason = EXIT_NONE;
         bt_enter(v);
         merge_flags(v);

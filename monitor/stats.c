@@ -4,7 +4,7 @@
 
 static const char *const exit_names[EXIT_MAX] = {
     "none", "chain", "jump-cache miss", "emulate", "undefined",
-    "interrupt", "host fault", "budget"};
+    "interrupt", "host fault", "budget", "shadow miss / page cross"};
 
 static const char *const vec_names[32] = {
     "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "9",
@@ -26,6 +26,9 @@ void stats_print(const struct vcpu *v, FILE *f)
     line(f, "translation time (us)", s->translate_ns / 1000);
     line(f, "chains patched", s->chains);
     line(f, "host signals taken", s->signals);
+    line(f, "shadow fills", s->shadow_fills);
+    line(f, "page faults (#PF to guest)", s->exceptions[14]);
+    line(f, "slow memory accesses", s->slow_accesses);
     line(f, "undefined (#UD raised)", s->undefined);
     line(f, "code writes (SMC flushes)", s->smc_flushes);
     for (int i = 1; i < EXIT_MAX; i++) {

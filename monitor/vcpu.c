@@ -13,6 +13,10 @@ _Static_assert(offsetof(struct vcpu, phys_base) == VCPU_OFF_PHYS_BASE,
                "vcpu layout");
 _Static_assert(offsetof(struct vcpu, seg_base) == VCPU_OFF_SEG_BASE,
                "vcpu layout");
+_Static_assert(offsetof(struct vcpu, shadow_table) == VCPU_OFF_SHADOW,
+               "vcpu layout");
+_Static_assert(offsetof(struct vcpu, exit_resume) == VCPU_OFF_EXIT_RESUME,
+               "vcpu layout");
 _Static_assert(offsetof(struct vcpu, fpu_guest) == VCPU_OFF_FPU_GUEST,
                "vcpu layout");
 _Static_assert(offsetof(struct vcpu, fpu_host) == VCPU_OFF_FPU_HOST,
@@ -59,6 +63,13 @@ void vcpu_jc_clear(struct vcpu *v)
         v->jc_tag[i] = JC_INVALID_TAG;
 }
 
+void vcpu_jc_clear_page(struct vcpu *v, uint32_t la)
+{
+    size_t first = (la & ~0xfffu) & (JC_SIZE - 1);
+    for (size_t i = first; i < first + 4096; i++)
+        v->jc_tag[i] = JC_INVALID_TAG;
+}
+
 /* A flat 4 GiB segment: present, DPL 0, 32-bit, page granular. */
 static struct segment flat_segment(uint16_t sel, uint16_t type)
 {
@@ -82,6 +93,9 @@ void vcpu_set_flat32(struct vcpu *v, uint32_t eip)
     v->gdtr.base = v->idtr.base = 0;
     v->gdtr.limit = v->idtr.limit = 0;
     v->cpl = 0;
+    v->shadow_table = NULL;
+    v->resume = false;
+    v->slow.pending = false;
     v->halted = false;
     v->delivering = 0;
     v->intr_shadow = false;

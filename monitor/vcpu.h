@@ -68,8 +68,15 @@ enum exit_reason {
     EXIT_INTERRUPT, /* the poll page was armed: deliver an event */
     EXIT_FAULT,     /* host fault in translated code; see fault_* fields */
     EXIT_BUDGET,    /* the run budget ran out */
+    EXIT_PAGE,      /* shadow miss or page-crossing access; exit_arg says
+                       which (PAGE_ARG_*), exit_resume where to go on */
     EXIT_MAX
 };
+
+/* exit_arg of EXIT_PAGE: the linear address, and what happened. */
+#define PAGE_ARG_WRITE (1ull << 32)
+#define PAGE_ARG_CROSS (1ull << 33)
+#define PAGE_ARG_FETCH (1ull << 34) /* code fetch fault (CR2 = low half) */
 
 /* Host faults recovered by the signal handler. */
 enum fault_kind {
@@ -77,7 +84,8 @@ enum fault_kind {
     FAULT_MEMORY,   /* access to an address with no backing: fault_addr */
     FAULT_DIVIDE,   /* #DE from DIV/IDIV */
     FAULT_EXCEPTION, /* other guest exception: fault_vector, fault_error */
-    FAULT_SMC        /* write to a page holding translated code */
+    FAULT_SMC,       /* write to a page holding translated code */
+    FAULT_PAGE       /* shadow miss (zero entry): fault_addr, fault_write */
 };
 
 /* A segment register with its hidden descriptor cache. */
@@ -105,6 +113,8 @@ struct vcpu_stats {
     uint64_t chains;           /* direct branches patched */
     uint64_t undefined;        /* #UD raised for untranslated instructions */
     uint64_t smc_flushes;      /* translations dropped for written code */
+    uint64_t shadow_fills;     /* shadow entries filled from guest tables */
+    uint64_t slow_accesses;    /* accesses done through the bounce buffer */
 };
 
 /*
@@ -123,9 +133,11 @@ struct vcpu {
     void *exit_fn;        /* 0x50: the exit stub (bt_exit) */
     uint64_t phys_base;   /* 0x58: host address of guest physical 0 */
     uint32_t seg_base[SEG_COUNT]; /* 0x60: copies of seg[].base for code */
-    uint32_t pad0[2];
-    /* 0x80: guest x87/MMX/SSE state (FXSAVE image) while the monitor runs;
-     * 0x280: the host's clean state, loaded for the monitor's C code. */
+    void *shadow_table;   /* 0x78: R13: current shadow view (paging on) */
+    void *exit_resume;    /* 0x80: host code of the instruction to resume */
+    uint64_t pad0[15];
+    /* 0x100: guest x87/MMX/SSE state (FXSAVE image) while the monitor runs;
+     * 0x300: the host's clean state, loaded for the monitor's C code. */
     uint8_t fpu_guest[512] __attribute__((aligned(16)));
     uint8_t fpu_host[512] __attribute__((aligned(16)));
 
@@ -133,7 +145,7 @@ struct vcpu {
     uint32_t fault_kind;
     uint32_t fault_vector;
     int32_t fault_error;   /* error code, or -1 */
-    uint32_t pad1;
+    uint32_t fault_write;  /* FAULT_PAGE: the access was a write */
     uint64_t fault_addr;
 
     /* Guest system state. */
@@ -146,6 +158,7 @@ struct vcpu {
     bool no_reboot;       /* a triple fault stops instead of resetting */
     bool intr_shadow;     /* STI / MOV SS: no interrupt before the next insn */
     bool halted;
+    bool resume;          /* re-enter at exit_resume (after a shadow fill) */
     bool shutdown;        /* triple fault or power-off: stop the machine */
     bool reset_requested;
     int exit_status;      /* process exit status when shutdown is set */
@@ -170,8 +183,19 @@ struct vcpu {
     uint8_t *ram;
     uint32_t ram_size;
 
-    /* Translator state (dbt/). */
+    /* Translator state (dbt/) and shadow page tables (mmu/). */
     struct dbt *dbt;
+    struct shadow *shadow;
+
+    /* The slow access path: the monitor reads the operand here, runs the
+     * instruction against it, and writes it back (page crossing, MMIO). */
+    uint8_t bounce[512] __attribute__((aligned(16)));
+    struct {
+        bool pending;
+        bool write;
+        uint32_t la;
+        uint32_t size;
+    } slow;
 
     /* Jump cache: tag is -(guest eip) so tag + eip == 0 on a hit. */
     uint64_t jc_tag[JC_SIZE];
@@ -193,8 +217,10 @@ struct vcpu {
 #define VCPU_OFF_EXIT_FN     0x50
 #define VCPU_OFF_PHYS_BASE   0x58
 #define VCPU_OFF_SEG_BASE    0x60
-#define VCPU_OFF_FPU_GUEST   0x80
-#define VCPU_OFF_FPU_HOST    0x280
+#define VCPU_OFF_SHADOW      0x78
+#define VCPU_OFF_EXIT_RESUME 0x80
+#define VCPU_OFF_FPU_GUEST   0x100
+#define VCPU_OFF_FPU_HOST    0x300
 
 /* Allocate a vCPU (page aligned, zeroed, in reset state); NULL on failure. */
 struct vcpu *vcpu_create(void);
@@ -206,8 +232,10 @@ void vcpu_set_flat32(struct vcpu *v, uint32_t eip);
 /* Reset the guest FPU/SSE state (FNINIT, MXCSR 0x1F80). */
 void vcpu_fpu_reset(struct vcpu *v);
 
-/* Invalidate the jump cache (after a mode change or a flush). */
+/* Invalidate the jump cache (after a mode change or a flush), or the
+ * entries that can hold targets on the page of linear address la. */
 void vcpu_jc_clear(struct vcpu *v);
+void vcpu_jc_clear_page(struct vcpu *v, uint32_t la);
 
 /* Ask translated code to return to the monitor soon (thread safe). */
 void vcpu_kick(struct vcpu *v);

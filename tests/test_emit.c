@@ -143,6 +143,31 @@ START_TEST(branches)
 }
 END_TEST
 
+START_TEST(paging_lookup_forms)
+{
+    emit_shrx_r32(&e, H_R10, H_R11, H_R9);
+    expect_one("shrx r10d, r11d, r9d");
+    restart();
+    emit_shrx_r32(&e, H_RAX, H_RCX, H_RDX);
+    expect_one("shrx eax, ecx, edx");
+    restart();
+    emit_shlx_r32(&e, H_R8, H_RBP, H_R9);
+    expect_one("shlx r8d, ebp, r9d");
+    restart();
+    emit_sarx_r32(&e, H_R10, H_RDX, H_R9);
+    expect_one("sarx r10d, edx, r9d");
+    restart();
+    emit_test_r64_r64(&e, H_R10, H_R10);
+    expect_one("test r10, r10");
+    restart();
+    emit_test_r32_imm32(&e, H_R9, 0xfffff000);
+    expect_one("test r9d, 0xfffff000");
+    restart();
+    emit_xor_r32_r32(&e, H_R9, H_R11);
+    expect_one("xor r9d, r11d");
+}
+END_TEST
+
 START_TEST(rel8_binding)
 {
     size_t f = emit_jrcxz_rel8(&e);
@@ -175,6 +200,7 @@ int main(void)
     tcase_add_test(tc, immediates_and_regs);
     tcase_add_test(tc, lea_forms);
     tcase_add_test(tc, branches);
+    tcase_add_test(tc, paging_lookup_forms);
     tcase_add_test(tc, rel8_binding);
     tcase_add_test(tc, overflow_is_detected);
     suite_add_tcase(s, tc);

@@ -318,6 +318,29 @@ START_TEST(rep_movs_over_code)
 }
 END_TEST
 
+START_TEST(bit_offset_reaches_far_dword)
+{
+    /* BTS with a register offset addresses [base + (offset >> 5) * 4]:
+     * 0x1000 bits past DATA is the dword at DATA + 0x200; -1 is the top
+     * bit of the dword before DATA. */
+    static const uint8_t code[] = {
+        0xbe, 0x00, 0x00, 0x20, 0x00, /* mov esi, DATA */
+        0xbd, 0x05, 0x10, 0x00, 0x00, /* mov ebp, 0x1005 */
+        0x0f, 0xab, 0x2e,             /* bts [esi], ebp */
+        0xbd, 0xff, 0xff, 0xff, 0xff, /* mov ebp, -1 */
+        0x0f, 0xab, 0x2e,             /* bts [esi], ebp */
+        0x0f, 0xa3, 0x2e,             /* bt [esi], ebp  (CF = 1 now) */
+        0x0f, 0x92, 0xc0,             /* setb al */
+        0xf4,                         /* hlt */
+    };
+    run(code, sizeof(code));
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(rd32(DATA + 0x200), 1u << 5);
+    ck_assert_uint_eq(rd32(DATA - 4), 0x80000000u);
+    ck_assert_uint_eq(st.regs[R_EAX] & 0xff, 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("translate");
@@ -338,6 +361,7 @@ int main(void)
     tcase_add_test(tc, self_modifying_next_instruction);
     tcase_add_test(tc, self_modifying_translated_routine);
     tcase_add_test(tc, rep_movs_over_code);
+    tcase_add_test(tc, bit_offset_reaches_far_dword);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

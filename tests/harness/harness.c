@@ -2,6 +2,7 @@
 /* A test harness around the real translator and monitor. */
 #include "tests/harness/harness.h"
 #include "dbt/dbt.h"
+#include "mmu/shadow.h"
 #include "mmu/window.h"
 #include "monitor/monitor.h"
 
@@ -14,6 +15,7 @@
 
 struct harness {
     struct window win;
+    struct shadow shadow;
     struct vcpu *v;
     struct dbt *dbt;
     /* Watchdog: stops a run that outlives its budget. */
@@ -79,12 +81,13 @@ struct harness *harness_create(uint32_t ram_mb)
     pthread_cond_init(&h->cond, NULL);
     h->v = vcpu_create();
     h->dbt = dbt_create(16u << 20);
-    if (!h->v || !h->dbt) {
+    if (!h->v || !h->dbt || shadow_init(&h->shadow) != 0) {
         harness_destroy(h);
         return NULL;
     }
     struct vcpu *v = h->v;
     v->dbt = h->dbt;
+    v->shadow = &h->shadow;
     v->phys_base = (uint64_t)(uintptr_t)h->win.base;
     v->ram = h->win.ram;
     v->ram_size = h->win.ram_size;
@@ -110,6 +113,8 @@ void harness_destroy(struct harness *h)
         pthread_join(h->dog, NULL);
     }
     dbt_destroy(h->dbt);
+    if (h->shadow.view[0])
+        shadow_destroy(&h->shadow);
     vcpu_destroy(h->v);
     window_destroy(&h->win);
     free(h);
@@ -155,6 +160,7 @@ void harness_run(struct harness *h, struct harness_state *st,
     v->shutdown_why[0] = 0;
     v->test_event_vector = -1;
     v->test_event_error = -1;
+    shadow_flush(&h->shadow);
     dbt_flush(h->dbt, v);
     res->status = cpu_run(v);
     res->vector = v->test_event_vector;

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/* Shadow page tables: per privilege view, a flat array of host deltas
+ * indexed by guest virtual page, read by translated code directly. */
+#include "mmu/shadow.h"
+#include "mmu/walk.h"
+#include "monitor/vcpu.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* Above this many filled entries a flush drops whole tables instead. */
+#define FILLED_MAX 8192
+#define LOW_START 0x10000ull /* below is mmap_min_addr's territory */
+#define LOW_END (1ull << 32)
+
+/* Reserve the host's low 4 GiB so a zero entry faults. Under
+ * AddressSanitizer part of it is shadow memory: then translated code
+ * tests entries instead (see dbt/translate.c). */
+static bool reserve_low(void)
+{
+    void *p = mmap((void *)LOW_START, LOW_END - LOW_START, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+                       MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    if (p != (void *)LOW_START) {
+        munmap(p, LOW_END - LOW_START);
+        return false;
+    }
+    return true;
+}
+
+int shadow_init(struct shadow *s)
+{
+    static bool low_done, low_ok;
+    memset(s, 0, sizeof(*s));
+    for (int i = 0; i < 2; i++) {
+        void *p = mmap(NULL, SHADOW_VIEW_BYTES, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) {
+            shadow_destroy(s);
+            return -1;
+        }
+        s->view[i] = p;
+    }
+    s->filled = calloc(FILLED_MAX, sizeof(*s->filled));
+    if (!s->filled) {
+        shadow_destroy(s);
+        errno = ENOMEM;
+        return -1;
+    }
+    if (!low_done) {
+        low_ok = reserve_low();
+        low_done = true;
+    }
+    s->low_reserved = low_ok;
+    return 0;
+}
+
+void shadow_destroy(struct shadow *s)
+{
+    for (int i = 0; i < 2; i++)
+        if (s->view[i])
+            munmap(s->view[i], SHADOW_VIEW_BYTES);
+    free(s->filled);
+    memset(s, 0, sizeof(*s));
+}
+
+static uint64_t *entry(struct shadow *s, int view, bool write, uint32_t page)
+{
+    uint8_t *t = s->view[view] + (write ? SHADOW_WRITE_OFFSET : 0);
+    return (uint64_t *)t + page;
+}
+
+void shadow_flush(struct shadow *s)
+{
+    if (s->nfilled >= FILLED_MAX) {
+        for (int i = 0; i < 2; i++)
+            madvise(s->view[i], SHADOW_VIEW_BYTES, MADV_DONTNEED);
+    } else {
+        for (size_t i = 0; i < s->nfilled; i++) {
+            uint32_t f = s->filled[i];
+            *entry(s, (int)(f >> 21), (f >> 20) & 1, f & 0xfffff) = 0;
+        }
+    }
+    s->nfilled = 0;
+}
+
+void shadow_invlpg(struct shadow *s, uint32_t la)
+{
+    uint32_t page = la >> 12;
+    for (int view = 0; view < 2; view++) {
+        *entry(s, view, false, page) = 0;
+        *entry(s, view, true, page) = 0;
+    }
+}
+
+static void set_entry(struct shadow *s, int view, bool write, uint32_t page,
+                      uint64_t delta)
+{
+    uint64_t *e = entry(s, view, write, page);
+    if (*e == 0 && s->nfilled < FILLED_MAX)
+        s->filled[s->nfilled++] = (uint32_t)view << 21 |
+                                  (uint32_t)write << 20 | page;
+    else if (*e == 0)
+        s->nfilled = FILLED_MAX; /* too many to list: flush drops all */
+    *e = delta;
+}
+
+int shadow_fill(struct vcpu *v, uint32_t la, bool write, uint32_t *err)
+{
+    struct shadow *s = v->shadow;
+    int view = v->cpl == 3;
+    unsigned acc = (write ? ACC_WRITE : 0) | (view ? ACC_USER : 0);
+    struct walk w;
+    if (mmu_walk(v, la, acc, &w, err) != 0)
+        return -1;
+    uint32_t pa_page = w.pa & ~0xfffu;
+    if ((uint64_t)pa_page + 4096 > v->ram_size)
+        return 1;
+    uint32_t page = la >> 12;
+    uint64_t delta = v->phys_base + pa_page - ((uint64_t)page << 12);
+    set_entry(s, view, false, page, delta);
+    /* The write entry only once a write may go straight through: the
+     * page is writable here and already dirty (a write just made it so). */
+    if (w.writable && w.dirty)
+        set_entry(s, view, true, page, delta);
+    return 0;
+}
+
+uint8_t *shadow_current(struct shadow *s, int cpl)
+{
+    return s->view[cpl == 3];
+}

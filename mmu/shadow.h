@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* Shadow page tables: per privilege view, a flat array of host deltas
+ * indexed by guest virtual page, read by translated code directly. */
+#ifndef BT386_MMU_SHADOW_H
+#define BT386_MMU_SHADOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vcpu;
+
+#define SHADOW_PAGES (1u << 20)              /* 4 GiB / 4 KiB */
+#define SHADOW_TABLE_BYTES (SHADOW_PAGES * 8u) /* 8 MiB */
+/* A view is a read table followed by a write table, so translated code
+ * reaches the write entry at a fixed displacement from the read entry. */
+#define SHADOW_WRITE_OFFSET SHADOW_TABLE_BYTES
+#define SHADOW_VIEW_BYTES (2u * SHADOW_TABLE_BYTES)
+
+/*
+ * An entry is a host delta: host address = delta + linear. Zero means
+ * miss: the access then goes to host address `linear`, in the low 4 GiB
+ * that bt386 keeps reserved and inaccessible, and faults.
+ */
+struct shadow {
+    uint8_t *view[2];   /* [0] supervisor (CPL 0-2), [1] user (CPL 3) */
+    uint32_t *filled;   /* (view << 21 | write << 20 | page) filled since flush */
+    size_t nfilled;
+    bool low_reserved;  /* the low 4 GiB is reserved: misses fault */
+};
+
+/* Allocate the tables (lazily backed). Returns 0, or -1 with errno. */
+int shadow_init(struct shadow *s);
+void shadow_destroy(struct shadow *s);
+
+/* Drop every entry (CR3 load, CR0.PG/WP or CR4 change). */
+void shadow_flush(struct shadow *s);
+
+/* Drop the entries for the page holding linear address la (INVLPG). */
+void shadow_invlpg(struct shadow *s, uint32_t la);
+
+/*
+ * A translated access to la (write or not, at the current privilege)
+ * missed: walk the guest tables and fill the entry. Returns 0, or -1 with
+ * the #PF error code in *err (the caller delivers the fault). Returns 1
+ * when the page has no RAM behind it (MMIO or nothing): the access must
+ * take the slow path.
+ */
+int shadow_fill(struct vcpu *v, uint32_t la, bool write, uint32_t *err);
+
+/* The table pointer translated code uses for the vCPU's privilege. */
+uint8_t *shadow_current(struct shadow *s, int cpl);
+
+#endif
