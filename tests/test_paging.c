@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: MIT
+/* Shadow paging tests: page tables built here, guest code that turns
+ * paging on and accesses memory, run as real translated code. */
+#include "tests/harness/harness.h"
+#include "mmu/walk.h"
+#include "monitor/vcpu.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CODE 0x00100000u
+#define STACK 0x00308000u
+#define PD1 0x00010000u   /* page directory */
+#define PD2 0x00020000u   /* a second address space */
+#define PT_LOW 0x00011000u /* identity map of 0..4 MiB */
+#define PT_HIGH 0x00012000u /* maps 0x40000000.. */
+#define PT_HIGH2 0x00022000u
+#define LIN 0x40000000u
+#define FRAME_A 0x00300000u
+#define FRAME_B 0x00500000u
+
+static struct harness *h;
+static struct harness_state st;
+static struct harness_result res;
+static uint8_t code[256];
+static size_t ncode;
+
+static void put32(uint32_t addr, uint32_t v)
+{
+    harness_write(h, addr, &v, 4);
+}
+
+static uint32_t get32(uint32_t addr)
+{
+    uint32_t v;
+    harness_read(h, addr, &v, 4);
+    return v;
+}
+
+static void emit(const void *b, size_t n)
+{
+    memcpy(code + ncode, b, n);
+    ncode += n;
+}
+
+static void emit_imm(uint8_t op, uint32_t imm) /* op imm32 */
+{
+    emit(&op, 1);
+    emit(&imm, 4);
+}
+
+static void emit_modrm_abs(const uint8_t *op, size_t n, uint32_t addr)
+{
+    emit(op, n);
+    emit(&addr, 4);
+}
+
+/* mov eax, pd; mov cr3, eax; mov eax, cr0; or eax, PG|extra; mov cr0, eax */
+static void emit_enable_paging(uint32_t pd, uint32_t cr0_extra)
+{
+    static const uint8_t mov_cr3[] = {0x0f, 0x22, 0xd8};
+    static const uint8_t get_cr0[] = {0x0f, 0x20, 0xc0};
+    static const uint8_t set_cr0[] = {0x0f, 0x22, 0xc0};
+    emit_imm(0xb8, pd);
+    emit(mov_cr3, 3);
+    emit(get_cr0, 3);
+    emit_imm(0x0d, CR0_PG | cr0_extra);
+    emit(set_cr0, 3);
+}
+
+static void emit_hlt(void)
+{
+    static const uint8_t hlt = 0xf4;
+    emit(&hlt, 1);
+}
+
+/* Map linear page la to frame pa with flags in the tables of pd. */
+static void map(uint32_t pd, uint32_t pt, uint32_t la, uint32_t pa,
+                uint32_t flags)
+{
+    put32(pd + (la >> 22) * 4, pt | PTE_P | PTE_W | PTE_U);
+    put32(pt + ((la >> 12) & 0x3ff) * 4, pa | flags);
+}
+
+static void setup(void)
+{
+    h = harness_create(16);
+    ck_assert_ptr_nonnull(h);
+    memset(harness_ram(h), 0, harness_ram_size(h));
+    memset(&st, 0, sizeof(st));
+    st.eip = CODE;
+    st.regs[R_ESP] = STACK;
+    harness_default_fpu(h, st.fpu);
+    for (uint32_t a = 0; a < 0x400000; a += 4096)
+        map(PD1, PT_LOW, a, a, PTE_P | PTE_W);
+    ncode = 0;
+}
+
+static void teardown(void)
+{
+    harness_destroy(h);
+}
+
+static void run(void)
+{
+    harness_write(h, CODE, code, ncode);
+    harness_run(h, &st, &res);
+}
+
+START_TEST(read_write_sets_accessed_and_dirty)
+{
+    static const uint8_t store[] = {0xc7, 0x05}; /* mov dword [LIN+16], imm */
+    static const uint8_t load[] = {0x8b, 0x1d};  /* mov ebx, [LIN+16] */
+    static const uint8_t load2[] = {0x8b, 0x0d}; /* mov ecx, [LIN+0x1000] */
+    uint32_t v = 0x12345678;
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    emit_enable_paging(PD1, 0);
+    emit_modrm_abs(store, 2, LIN + 16);
+    emit(&v, 4);
+    emit_modrm_abs(load, 2, LIN + 16);
+    emit_modrm_abs(load2, 2, LIN + 0x1000);
+    emit_hlt();
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(get32(FRAME_A + 16), v);
+    ck_assert_uint_eq(st.regs[R_EBX], v);
+    uint32_t pte_a = get32(PT_HIGH), pte_b = get32(PT_HIGH + 4);
+    ck_assert(pte_a & PTE_A);
+    ck_assert(pte_a & PTE_D);
+    ck_assert(pte_b & PTE_A);
+    ck_assert(!(pte_b & PTE_D)); /* only read */
+    ck_assert(get32(PD1 + (LIN >> 22) * 4) & PTE_A);
+}
+END_TEST
+
+START_TEST(not_present_gives_pf_with_cr2)
+{
+    static const uint8_t load[] = {0x8b, 0x1d}; /* mov ebx, [LIN+0x2004] */
+    static const uint8_t store[] = {0x89, 0x1d}; /* mov [LIN+0x3008], ebx */
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    emit_enable_paging(PD1, 0);
+    size_t at = ncode;
+    emit_modrm_abs(load, 2, LIN + 0x2004);
+    emit_hlt();
+    run();
+    ck_assert_int_eq(res.vector, EXC_PF);
+    ck_assert_int_eq(res.error, 0); /* not present, read, supervisor */
+    ck_assert_uint_eq(harness_vcpu(h)->cr2, LIN + 0x2004);
+    ck_assert_uint_eq(st.eip, CODE + at);
+    /* The same for a write: error code W. */
+    setup();
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    emit_enable_paging(PD1, 0);
+    emit_modrm_abs(store, 2, LIN + 0x3008);
+    emit_hlt();
+    run();
+    ck_assert_int_eq(res.vector, EXC_PF);
+    ck_assert_int_eq(res.error, PF_W);
+    ck_assert_uint_eq(harness_vcpu(h)->cr2, LIN + 0x3008);
+}
+END_TEST
+
+START_TEST(write_protect_honours_cr0_wp)
+{
+    static const uint8_t store[] = {0x89, 0x05}; /* mov [LIN], eax */
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P); /* read-only */
+    emit_enable_paging(PD1, 0);             /* WP = 0 */
+    emit_modrm_abs(store, 2, LIN);
+    emit_hlt();
+    st.regs[R_EAX] = 0; /* overwritten by the paging prologue anyway */
+    run();
+    ck_assert_int_eq(res.vector, -1); /* supervisor writes ignore R/W */
+    ck_assert(get32(PT_HIGH) & PTE_D);
+    setup();
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P);
+    emit_enable_paging(PD1, CR0_WP);
+    emit_modrm_abs(store, 2, LIN);
+    emit_hlt();
+    run();
+    ck_assert_int_eq(res.vector, EXC_PF);
+    ck_assert_int_eq(res.error, PF_P | PF_W);
+    ck_assert(!(get32(PT_HIGH) & PTE_D));
+}
+END_TEST
+
+START_TEST(page_crossing_access_uses_both_frames)
+{
+    static const uint8_t store[] = {0xc7, 0x05}; /* mov dword [LIN+0xffe], imm */
+    static const uint8_t load[] = {0x8b, 0x1d};  /* mov ebx, [LIN+0xffe] */
+    uint32_t v = 0xaabbccdd;
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    emit_enable_paging(PD1, 0);
+    emit_modrm_abs(store, 2, LIN + 0xffe);
+    emit(&v, 4);
+    emit_modrm_abs(load, 2, LIN + 0xffe);
+    emit_hlt();
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(get32(FRAME_A + 0xffc) >> 16, 0xccdd);
+    ck_assert_uint_eq(get32(FRAME_B) & 0xffff, 0xaabb);
+    ck_assert_uint_eq(st.regs[R_EBX], v);
+    ck_assert_uint_ge(harness_vcpu(h)->stats.slow_accesses, 2);
+}
+END_TEST
+
+START_TEST(crossing_into_a_missing_page_faults_on_it)
+{
+    static const uint8_t load[] = {0x8b, 0x1d}; /* mov ebx, [LIN+0xffe] */
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    emit_enable_paging(PD1, 0);
+    emit_modrm_abs(load, 2, LIN + 0xffe);
+    emit_hlt();
+    run();
+    ck_assert_int_eq(res.vector, EXC_PF);
+    ck_assert_uint_eq(harness_vcpu(h)->cr2, LIN + 0x1000);
+}
+END_TEST
+
+START_TEST(invlpg_makes_a_new_mapping_visible)
+{
+    static const uint8_t load_a[] = {0xa1};       /* mov eax, [LIN] */
+    static const uint8_t set_pte[] = {0xc7, 0x05}; /* mov dword [PT_HIGH], imm */
+    static const uint8_t invlpg[] = {0x0f, 0x01, 0x3d}; /* invlpg [LIN] */
+    static const uint8_t load_b[] = {0x8b, 0x1d};  /* mov ebx, [LIN] */
+    uint32_t pte_b = FRAME_B | PTE_P | PTE_W;
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    put32(FRAME_A, 0xaaaa);
+    put32(FRAME_B, 0xbbbb);
+    emit_enable_paging(PD1, 0);
+    emit_modrm_abs(load_a, 1, LIN);
+    emit_modrm_abs(set_pte, 2, PT_HIGH);
+    emit(&pte_b, 4);
+    emit_modrm_abs(invlpg, 3, LIN);
+    emit_modrm_abs(load_b, 2, LIN);
+    emit_hlt();
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EAX], 0xaaaa);
+    ck_assert_uint_eq(st.regs[R_EBX], 0xbbbb);
+}
+END_TEST
+
+START_TEST(cr3_switch_changes_address_space)
+{
+    static const uint8_t load_a[] = {0x8b, 0x1d}; /* mov ebx, [LIN] */
+    static const uint8_t mov_cr3[] = {0x0f, 0x22, 0xd8};
+    static const uint8_t load_b[] = {0x8b, 0x0d}; /* mov ecx, [LIN] */
+    for (uint32_t a = 0; a < 0x400000; a += 4096)
+        map(PD2, PT_LOW, a, a, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    map(PD2, PT_HIGH2, LIN, FRAME_B, PTE_P | PTE_W);
+    put32(FRAME_A, 0x1111);
+    put32(FRAME_B, 0x2222);
+    emit_enable_paging(PD1, 0);
+    emit_modrm_abs(load_a, 2, LIN);
+    emit_imm(0xb8, PD2); /* mov eax, PD2 */
+    emit(mov_cr3, 3);
+    emit_modrm_abs(load_b, 2, LIN);
+    emit_hlt();
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EBX], 0x1111);
+    ck_assert_uint_eq(st.regs[R_ECX], 0x2222);
+}
+END_TEST
+
+START_TEST(large_pages_with_pse)
+{
+    static const uint8_t get_cr4[] = {0x0f, 0x20, 0xe0}; /* mov eax, cr4 */
+    static const uint8_t set_cr4[] = {0x0f, 0x22, 0xe0}; /* mov cr4, eax */
+    static const uint8_t load[] = {0x8b, 0x1d};          /* mov ebx, [..] */
+    put32(PD1 + (0x80000000u >> 22) * 4, 0x00400000u | PTE_P | PTE_W | PTE_PS);
+    put32(0x00400010, 0x4444);
+    emit(get_cr4, 3);
+    emit_imm(0x0d, 0x10); /* or eax, CR4.PSE */
+    emit(set_cr4, 3);
+    emit_enable_paging(PD1, 0);
+    emit_modrm_abs(load, 2, 0x80000010u);
+    emit_hlt();
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EBX], 0x4444);
+    ck_assert(get32(PD1 + (0x80000000u >> 22) * 4) & PTE_A);
+}
+END_TEST
+
+START_TEST(self_modifying_code_through_an_alias)
+{
+    /* The code page is also mapped at LIN; a store through the alias
+     * rewrites the immediate of the next instruction. */
+    static const uint8_t store[] = {0xc6, 0x05}; /* mov byte [LIN+off], 42 */
+    static const uint8_t mov_al[] = {0xb0, 0x01}; /* mov al, 1 */
+    map(PD1, PT_HIGH, LIN, CODE, PTE_P | PTE_W);
+    emit_enable_paging(PD1, 0);
+    uint32_t imm_at = (uint32_t)ncode + 7 + 1; /* after the store */
+    emit_modrm_abs(store, 2, LIN + imm_at);
+    uint8_t v = 42;
+    emit(&v, 1);
+    emit(mov_al, 2);
+    emit_hlt();
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EAX] & 0xff, 42);
+}
+END_TEST
+
+START_TEST(stack_and_calls_with_paging)
+{
+    /* The stack lives in a mapped page: push, call, ret through shadows. */
+    static const uint8_t body[] = {
+        0xbc, 0x00, 0x20, 0x00, 0x40, /* mov esp, LIN+0x2000 */
+        0x6a, 0x07,                   /* push 7 */
+        0xe8, 0x01, 0x00, 0x00, 0x00, /* call +1 */
+        0xf4,                         /* hlt */
+        0x8b, 0x5c, 0x24, 0x04,       /* mov ebx, [esp+4] */
+        0xc3,                         /* ret */
+    };
+    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EBX], 7);
+    ck_assert_uint_eq(get32(FRAME_B + 0xffc), 7);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("paging");
+    TCase *tc = tcase_create("shadow");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, read_write_sets_accessed_and_dirty);
+    tcase_add_test(tc, not_present_gives_pf_with_cr2);
+    tcase_add_test(tc, write_protect_honours_cr0_wp);
+    tcase_add_test(tc, page_crossing_access_uses_both_frames);
+    tcase_add_test(tc, crossing_into_a_missing_page_faults_on_it);
+    tcase_add_test(tc, invlpg_makes_a_new_mapping_visible);
+    tcase_add_test(tc, cr3_switch_changes_address_space);
+    tcase_add_test(tc, large_pages_with_pse);
+    tcase_add_test(tc, self_modifying_code_through_an_alias);
+    tcase_add_test(tc, stack_and_calls_with_paging);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
