@@ -253,6 +253,13 @@ void emit_sarx_r32(struct emitter *e, int dst, int src, int cnt)
     emit_bmi2_shift(e, 2, dst, src, cnt);
 }
 
+void emit_not_r32(struct emitter *e, int r)
+{
+    emit_rex(e, false, H_NONE, H_NONE, r, false);
+    emit_u8(e, 0xf7);
+    emit_u8(e, modrm(3, 2, r));
+}
+
 void emit_test_r64_r64(struct emitter *e, int a, int b)
 {
     emit_rex(e, true, b, H_NONE, a, false);

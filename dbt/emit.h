@@ -86,6 +86,8 @@ void emit_shrx_r32(struct emitter *e, int dst, int src, int cnt);
 /* shlx/sarx dst32, src32, cnt32 (BMI2, flag-free). */
 void emit_shlx_r32(struct emitter *e, int dst, int src, int cnt);
 void emit_sarx_r32(struct emitter *e, int dst, int src, int cnt);
+/* not r32 (flag-free). */
+void emit_not_r32(struct emitter *e, int r);
 /* Flag-changing forms, for places where guest flags are dead. */
 void emit_test_r64_r64(struct emitter *e, int a, int b);
 void emit_test_r32_imm32(struct emitter *e, int r, uint32_t imm);

@@ -132,40 +132,79 @@ static void add_mstub(struct tctx *t, size_t field, uint32_t kind, bool popf)
 }
 
 /*
+ * Branch to a new memory stub if RCX-parked register `r` is zero, without
+ * touching flags: xchg r, rcx; jrcxz stub-trampoline; xchg r, rcx. The
+ * trampoline swaps back before jumping to the stub.
+ */
+static void gen_jump_if_zero_flagfree(struct tctx *t, int r, uint32_t kind)
+{
+    struct emitter *e = t->e;
+    emit_xchg_r64_r64(e, r, H_RCX);
+    size_t zero = emit_jrcxz_rel8(e);
+    emit_xchg_r64_r64(e, r, H_RCX);
+    size_t over = emit_jmp_rel8(e);
+    emit_bind_rel8(e, zero);
+    emit_xchg_r64_r64(e, r, H_RCX);
+    add_mstub(t, emit_jmp_rel32(e, e->p), kind, false);
+    emit_bind_rel8(e, over);
+}
+
+/* Crossing test without flags: HR_T1 = last - first page (0 or 1), then
+ * inverted into a zero test by the jrcxz trick above. Leaves HR_T2 = page
+ * index of HR_ADDR. */
+static void gen_cross_flagfree(struct tctx *t, unsigned size, uint32_t kind)
+{
+    struct emitter *e = t->e;
+    emit_mov_r32_imm32(e, HR_T1, 12);
+    emit_lea_r32(e, HR_T2, hmem_bd(HR_ADDR, size ? (int32_t)size - 1 : 15));
+    emit_shrx_r32(e, HR_T2, HR_T2, HR_T1);  /* last page */
+    emit_shrx_r32(e, HR_T1, HR_ADDR, HR_T1); /* first page */
+    emit_not_r32(e, HR_T1);
+    emit_lea_r32(e, HR_T2, hmem_bi(HR_T2, HR_T1, 1, 1)); /* last - first */
+    emit_not_r32(e, HR_T1);
+    /* Jump to the stub when last - first != 0: test the complement. */
+    emit_lea_r32(e, HR_T2, hmem_bd(HR_T2, -1)); /* 0 -> -1, 1 -> 0 */
+    gen_jump_if_zero_flagfree(t, HR_T2, kind | (uint32_t)(PAGE_ARG_CROSS >> 32));
+    emit_mov_r32_r32(e, HR_T2, HR_T1);
+}
+
+/*
  * The shadow lookup: HR_T2 = entry for the page of HR_ADDR, in the read or
- * write table. Then, unless a zero entry may simply fault, a test for a
- * miss; and for accesses wider than a byte, a test for a page crossing.
- * Tests clobber flags, so they are bracketed by PUSHFQ/POPFQ where the
- * liveness pass says guest flags are live.
+ * write table; then a test for a page crossing (accesses wider than a
+ * byte) and for a miss. Where the liveness pass says guest flags are dead
+ * the tests are TEST/Jcc; where they are live they are flag-free (JRCXZ),
+ * and a miss may instead simply fault on the reserved low 4 GiB.
  */
 static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
 {
     struct emitter *e = t->e;
     uint32_t kind = write ? (uint32_t)(PAGE_ARG_WRITE >> 32) : 0;
-    bool test_miss = !t->flags_live || !t->low_faults;
-    bool test_cross = size != 1;
+    int32_t table = write ? (int32_t)SHADOW_WRITE_OFFSET : 0;
+    bool cross = size != 1;
+    if (t->flags_live) {
+        if (cross) {
+            gen_cross_flagfree(t, size, kind);
+        } else {
+            emit_mov_r32_imm32(e, HR_T1, 12);
+            emit_shrx_r32(e, HR_T2, HR_ADDR, HR_T1);
+        }
+        emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8, table));
+        if (!t->low_faults)
+            gen_jump_if_zero_flagfree(t, HR_T2, kind);
+        return;
+    }
     emit_mov_r32_imm32(e, HR_T1, 12);
     emit_shrx_r32(e, HR_T2, HR_ADDR, HR_T1);
-    emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8,
-                                       write ? (int32_t)SHADOW_WRITE_OFFSET : 0));
-    if (!test_miss && !test_cross)
-        return;
-    bool save = t->flags_live;
-    if (save)
-        emit_pushfq(e);
-    if (test_cross) {
+    emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8, table));
+    if (cross) {
         emit_lea_r32(e, HR_T1, hmem_bd(HR_ADDR, size ? (int32_t)size - 1 : 15));
         emit_xor_r32_r32(e, HR_T1, HR_ADDR);
         emit_test_r32_imm32(e, HR_T1, 0xfffff000u);
         add_mstub(t, emit_jcc_rel32(e, CC_NE, e->p),
-                  kind | (uint32_t)(PAGE_ARG_CROSS >> 32), save);
+                  kind | (uint32_t)(PAGE_ARG_CROSS >> 32), false);
     }
-    if (test_miss) {
-        emit_test_r64_r64(e, HR_T2, HR_T2);
-        add_mstub(t, emit_jcc_rel32(e, CC_E, e->p), kind, save);
-    }
-    if (save)
-        emit_popfq(e);
+    emit_test_r64_r64(e, HR_T2, HR_T2);
+    add_mstub(t, emit_jcc_rel32(e, CC_E, e->p), kind, false);
 }
 
 /* Does segment seg need its base added to offsets? */

@@ -8,6 +8,7 @@
 #include "dbt/decode.h"
 #include "mmu/access.h"
 #include "mmu/shadow.h"
+#include "mmu/walk.h"
 
 /* CR4 bits the CPU model implements (see cpuid.c): TSD, PSE, PGE,
  * OSFXSR, OSXMMEXCPT. */
@@ -386,8 +387,132 @@ static bool string_step(struct emu *x, uint8_t op, int size, bool *stop)
     return true;
 }
 
-/* Iterations of a REP string instruction done per trip to the monitor. */
-#define STRING_CHUNK 4096
+/* Elements of a REP string instruction done per trip to the monitor. */
+#define STRING_CHUNK 65536
+
+/*
+ * Guest RAM reachable from linear la for an access of this kind, walking
+ * up: the bytes to the end of la's page, extended over following pages
+ * while they are physically contiguous (at most `want` bytes, 64 pages).
+ * Returns the byte count with *host set, or 0 if la itself is not plain
+ * accessible RAM (the caller then takes the one-element C path, which
+ * raises any fault precisely).
+ */
+static uint32_t ram_run(struct vcpu *v, uint32_t la, uint32_t want, bool write,
+                        uint8_t **host)
+{
+    unsigned acc = (write ? ACC_WRITE : 0) | (v->cpl == 3 ? ACC_USER : 0);
+    struct walk w;
+    uint32_t err, pa0, bytes;
+    if (mmu_walk(v, la, acc, &w, &err) != 0)
+        return 0;
+    pa0 = w.pa;
+    bytes = 4096 - (la & 0xfff);
+    for (int pages = 1; bytes < want && pages < 64; pages++) {
+        if (mmu_walk(v, la + bytes, acc, &w, &err) != 0 || w.pa != pa0 + bytes)
+            break;
+        bytes += 4096;
+    }
+    if (bytes > want)
+        bytes = want;
+    if ((uint64_t)pa0 + bytes > v->ram_size)
+        return 0;
+    if (write && v->dbt)
+        dbt_note_write(v->dbt, v, pa0, bytes);
+    *host = v->ram + pa0;
+    return bytes;
+}
+
+/* Elements of `size` from la to the end of its page in direction `down`. */
+static uint32_t page_room(uint32_t la, int size, bool down)
+{
+    uint32_t off = la & 0xfff;
+    return down ? off / (uint32_t)size + 1 : (4096 - off) / (uint32_t)size;
+}
+
+/* The host's REP MOVS of n elements of `size`, walking down if `down`:
+ * element by element exactly as the guest's, overlap included. */
+static void host_rep_movs(uint8_t *d, const uint8_t *s, uint64_t n, int size,
+                          bool down)
+{
+    if (down)
+        __asm__ volatile("std" ::: "cc");
+    if (size == 1)
+        __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    else if (size == 2)
+        __asm__ volatile("rep movsw" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    else
+        __asm__ volatile("rep movsl" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    if (down)
+        __asm__ volatile("cld" ::: "cc");
+}
+
+/* The host's REP STOS of n elements of `size` with value val. */
+static void host_rep_stos(uint8_t *d, uint32_t val, uint64_t n, int size,
+                          bool down)
+{
+    if (down)
+        __asm__ volatile("std" ::: "cc");
+    if (size == 1)
+        __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(val) : "memory");
+    else if (size == 2)
+        __asm__ volatile("rep stosw" : "+D"(d), "+c"(n) : "a"(val) : "memory");
+    else
+        __asm__ volatile("rep stosl" : "+D"(d), "+c"(n) : "a"(val) : "memory");
+    if (down)
+        __asm__ volatile("cld" ::: "cc");
+}
+
+/*
+ * REP MOVS/STOS over RAM: as many elements as lie in physically
+ * contiguous RAM for both source and destination (walking down: within
+ * one page), done by the host's own string instruction on host pointers,
+ * so overlap and DF behave exactly as on hardware. Returns the number of
+ * elements done; 0 means "do one in C".
+ */
+static uint32_t string_chunk(struct emu *x, uint8_t op, int size)
+{
+    struct vcpu *v = x->v;
+    bool movs = op == 0xa4 || op == 0xa5, down = v->eflags & EFL_DF;
+    if ((!movs && op != 0xaa && op != 0xab) || x->in.addr16)
+        return 0;
+    int sseg = x->in.seg_override >= 0 ? x->in.seg_override : SEG_DS;
+    uint32_t dst = v->seg[SEG_ES].base + v->regs[R_EDI];
+    uint32_t src = v->seg[sseg].base + v->regs[R_ESI];
+    uint32_t n = v->regs[R_ECX];
+    uint8_t *d = NULL, *sp = NULL;
+    if (down) { /* within one page each, walking down */
+        uint32_t room = page_room(dst, size, true);
+        if (movs && page_room(src, size, true) < room)
+            room = page_room(src, size, true);
+        n = n < room ? n : room;
+        uint32_t back = (n - 1) * (uint32_t)size;
+        if (n == 0 || !ram_run(v, dst - back, n * (uint32_t)size, true, &d) ||
+            (movs && !ram_run(v, src - back, n * (uint32_t)size, false, &sp)))
+            return 0;
+        d += back;
+        sp = movs ? sp + back : sp;
+    } else {
+        uint64_t want64 = (uint64_t)n * (uint32_t)size;
+        uint32_t want = want64 > (1u << 30) ? (1u << 30) : (uint32_t)want64;
+        uint32_t bytes = ram_run(v, dst, want, true, &d);
+        if (movs && bytes)
+            bytes = ram_run(v, src, bytes, false, &sp);
+        n = bytes / (uint32_t)size < n ? bytes / (uint32_t)size : n;
+        if (n == 0)
+            return 0;
+    }
+    if (movs)
+        host_rep_movs(d, sp, n, size, down);
+    else
+        host_rep_stos(d, reg_get(v, R_EAX, size), n, size, down);
+    uint32_t span = n * (uint32_t)size, delta = down ? (uint32_t)-span : span;
+    v->regs[R_EDI] += delta;
+    if (movs)
+        v->regs[R_ESI] += delta;
+    v->regs[R_ECX] -= n;
+    return n;
+}
 
 static void emu_string(struct emu *x, uint8_t op)
 {
@@ -406,8 +531,13 @@ static void emu_string(struct emu *x, uint8_t op)
             break;
         /* A long REP is interruptible between iterations, as on hardware:
          * leave EIP on the instruction and let the run loop come back. */
-        if (n == STRING_CHUNK)
+        if (n >= STRING_CHUNK)
             return;
+        uint32_t k = rep ? string_chunk(x, op, size) : 0;
+        if (k) {
+            n += k - 1;
+            continue;
+        }
         bool stop = false;
         if (!string_step(x, op, size, &stop))
             return; /* faulted: registers reflect the iterations done */

@@ -157,6 +157,9 @@ START_TEST(paging_lookup_forms)
     emit_sarx_r32(&e, H_R10, H_RDX, H_R9);
     expect_one("sarx r10d, edx, r9d");
     restart();
+    emit_not_r32(&e, H_R9);
+    expect_one("not r9d");
+    restart();
     emit_test_r64_r64(&e, H_R10, H_R10);
     expect_one("test r10, r10");
     restart();

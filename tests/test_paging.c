@@ -328,6 +328,52 @@ START_TEST(stack_and_calls_with_paging)
 }
 END_TEST
 
+START_TEST(rep_movs_across_scattered_frames)
+{
+    /* 3 KiB copied from LIN+0x800 (frames A, then B) to LIN+0x2800 (frames
+     * C, then A+0x4000), forward and then backward (STD). */
+    static const uint8_t body[] = {
+        0xbe, 0x00, 0x08, 0x00, 0x40, /* mov esi, LIN+0x800 */
+        0xbf, 0x00, 0x28, 0x00, 0x40, /* mov edi, LIN+0x2800 */
+        0xb9, 0x00, 0x03, 0x00, 0x00, /* mov ecx, 0x300 */
+        0xf3, 0xa5,                   /* rep movsd */
+        0xfd,                         /* std */
+        0xbe, 0xfc, 0x13, 0x00, 0x40, /* mov esi, LIN+0x13fc (last dword) */
+        0xbf, 0xfc, 0x53, 0x00, 0x40, /* mov edi, LIN+0x53fc */
+        0xb9, 0x00, 0x03, 0x00, 0x00, /* mov ecx, 0x300 */
+        0xf3, 0xa5,                   /* rep movsd (down) */
+        0xfc,                         /* cld */
+        0xf4,                         /* hlt */
+    };
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x2000, FRAME_A + 0x2000, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x3000, FRAME_A + 0x4000, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x4000, FRAME_B + 0x3000, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x5000, FRAME_A + 0x7000, PTE_P | PTE_W);
+    for (uint32_t i = 0; i < 0x300; i++) {
+        uint32_t la_off = 0x800 + i * 4;
+        uint32_t pa = la_off < 0x1000 ? FRAME_A + la_off : FRAME_B + la_off - 0x1000;
+        put32(pa, 0xc0de0000 + i);
+    }
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    /* Forward copy: dst dword i at LIN+0x2800+4i. */
+    ck_assert_uint_eq(get32(FRAME_A + 0x2800), 0xc0de0000);
+    ck_assert_uint_eq(get32(FRAME_A + 0x2ffc), 0xc0de0000 + 0x1ff);
+    ck_assert_uint_eq(get32(FRAME_A + 0x4000), 0xc0de0000 + 0x200);
+    ck_assert_uint_eq(get32(FRAME_A + 0x43fc), 0xc0de0000 + 0x2ff);
+    /* Backward copy of the same 0x300 dwords to LIN+0x4800..0x53ff. */
+    ck_assert_uint_eq(get32(FRAME_A + 0x73fc), 0xc0de0000 + 0x2ff);
+    ck_assert_uint_eq(get32(FRAME_A + 0x7000), 0xc0de0000 + 0x200);
+    ck_assert_uint_eq(get32(FRAME_B + 0x3800), 0xc0de0000);
+    ck_assert_uint_eq(st.regs[R_ECX], 0);
+    ck_assert_uint_eq(st.regs[R_EDI], LIN + 0x4800 - 4);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("paging");
@@ -343,6 +389,7 @@ int main(void)
     tcase_add_test(tc, large_pages_with_pse);
     tcase_add_test(tc, self_modifying_code_through_an_alias);
     tcase_add_test(tc, stack_and_calls_with_paging);
+    tcase_add_test(tc, rep_movs_across_scattered_frames);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

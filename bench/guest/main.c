@@ -19,6 +19,48 @@ void bench_puts(const char *s)
     serial_puts(s);
 }
 
+/*
+ * paging=1: identity-map the first 128 MiB with 4 KiB pages and turn
+ * paging on before the kernels run, so the same work can be measured with
+ * and without paging (every guest memory access then goes through the
+ * virtualizer's page translation).
+ */
+#define PAGED_MIB 128
+static uint32_t page_dir[1024] __attribute__((aligned(4096)));
+static uint32_t page_tables[PAGED_MIB / 4][1024] __attribute__((aligned(4096)));
+
+static void enable_paging(void)
+{
+    for (uint32_t t = 0; t < PAGED_MIB / 4; t++) {
+        for (uint32_t i = 0; i < 1024; i++)
+            page_tables[t][i] = ((t << 22) | (i << 12)) | 0x3; /* P, W */
+        page_dir[t] = (uint32_t)(uintptr_t)page_tables[t] | 0x3;
+    }
+    __asm__ volatile("mov %0, %%cr3\n\t"
+                     "mov %%cr0, %%eax\n\t"
+                     "or $0x80000000, %%eax\n\t"
+                     "mov %%eax, %%cr0"
+                     : : "r"(page_dir) : "eax", "memory");
+}
+
+static int has_word(const char *s, const char *w)
+{
+    for (; s && *s; s++) {
+        const char *a = s, *b = w;
+        while (*b && *a == *b) {
+            a++;
+            b++;
+        }
+        if (!*b && (*a == ' ' || *a == '\0'))
+            return 1;
+        while (*s && *s != ' ')
+            s++;
+        if (!*s)
+            break;
+    }
+    return 0;
+}
+
 /* Called from boot.asm with the registers the loader set. */
 void kmain(uint32_t magic, const struct mb_info *mbi);
 
@@ -32,6 +74,8 @@ void kmain(uint32_t magic, const struct mb_info *mbi)
     else if (mbi->flags & MBI_FLAG_CMDLINE)
         cmdline = (const char *)(uintptr_t)mbi->cmdline;
     bench_parse(&opts, cmdline);
+    if (has_word(cmdline, "paging=1"))
+        enable_paging();
     int problems = bench_run_all(&opts);
     debug_exit(problems ? EXIT_PROBLEMS : EXIT_DONE);
     kprintf("bench-error exit device missing\n");
