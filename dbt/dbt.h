@@ -91,6 +91,10 @@ const struct pcmap *dbt_pcmap_at(const struct block *b, const void *pc);
 bool dbt_decode_at(struct dbt *d, struct vcpu *v, uint32_t eip,
                    struct insn *out);
 
+/* How the translator handles an instruction (the coverage tool). */
+enum { TR_COPY, TR_REWRITE, TR_MONITOR, TR_UNDEFINED };
+int dbt_classify(struct vcpu *v, const struct insn *in, uint32_t mode);
+
 /* The bounds of the code cache (signal handler use). */
 bool dbt_in_cache(struct dbt *d, const void *pc);
 

@@ -49,6 +49,7 @@ struct tctx {
     bool bounce;      /* the memory operand is the vCPU's bounce buffer */
     bool low_faults;  /* a zero shadow entry faults (low 4 GiB reserved) */
     size_t insn_off;  /* emitter offset of this instruction's host code */
+    int kind;         /* TR_* of the last instruction (coverage tool) */
     uint32_t page;    /* linear page of the block start */
 };
 
@@ -285,12 +286,35 @@ static struct hmem gen_guest_mem(struct tctx *t, bool write, unsigned size)
     return hmem_bi(HR_T2, HR_ADDR, 1, 0);
 }
 
+/*
+ * 16-byte SSE operands that the CPU requires to be 16-byte aligned (every
+ * legacy-SSE 128-bit memory operand except the explicitly unaligned moves
+ * MOVUPS/MOVUPD/MOVDQU/LDDQU). Such an access never crosses a page: a
+ * misaligned one raises #GP on the host exactly as on the guest.
+ */
+static bool sse_aligned_operand(const struct insn *in)
+{
+    if (in->mem_size != 16 || insn_op(in, 0) != 0x0f || in->op_len != 2)
+        return false;
+    uint8_t b1 = insn_op(in, 1);
+    bool f3 = in->rep, f2 = in->repne;
+    if (b1 == 0x10 || b1 == 0x11)                 /* movups/movupd */
+        return false;
+    if ((b1 == 0x6f || b1 == 0x7f) && f3)         /* movdqu */
+        return false;
+    if (b1 == 0xf0 && f2)                         /* lddqu */
+        return false;
+    return b1 >= 0x10;
+}
+
 /* The host operand for the instruction's own memory operand (after
  * gen_operand_addr): the bounce buffer when the monitor does the access. */
 static struct hmem gen_operand_mem(struct tctx *t, bool write, unsigned size)
 {
     if (t->bounce)
         return VCPU_MEM(VOFF(bounce));
+    if (sse_aligned_operand(t->in))
+        size = 1; /* no crossing check needed */
     return gen_guest_mem(t, write, size);
 }
 
@@ -643,6 +667,7 @@ static void gen_copy(struct tctx *t)
 {
     const struct insn *in = t->in;
     struct emitter *e = t->e;
+    t->kind = TR_COPY;
     bool esp_any = in->esp_reg || in->esp_rm || in->esp_opreg;
     struct hmem m = GUEST_MEM;
     if (in->has_mem)
@@ -790,15 +815,37 @@ static void gen_xlat(struct tctx *t)
     emit_modrm_mem(e, H_RAX, m);
 }
 
+static void gen_emulate(struct tctx *t);
+
+/* MASKMOVQ/MASKMOVDQU store through DS:[EDI] implicitly: like a string
+ * instruction, RDI points into the window around the host's own copy;
+ * otherwise (paging, segments) the monitor does the store in C. */
+static void gen_maskmov(struct tctx *t)
+{
+    if (!(t->mode & MODE_FLAT) || (t->mode & MODE_PAGING) || t->in->addr16 ||
+        (t->in->seg_override >= 0 && seg_needs_base(t, t->in->seg_override))) {
+        gen_emulate(t);
+        return;
+    }
+    t->kind = TR_COPY;
+    emit_lea_r64(t->e, H_RDI, hmem_bi(HR_PBASE, H_RDI, 1, 0));
+    gen_prefixes(t);
+    gen_opcode(t);
+    emit_u8(t->e, t->in->bytes[t->in->npfx + t->in->op_len]); /* ModRM */
+    emit_mov_r32_r32(t->e, H_RDI, H_RDI);
+}
+
 /* Sensitive or rare instruction: the monitor runs it in C. */
 static void gen_emulate(struct tctx *t)
 {
     gen_exit(t, t->in->eip, EXIT_EMULATE);
+    t->kind = TR_MONITOR;
 }
 
 static void gen_undefined(struct tctx *t)
 {
     gen_exit(t, t->in->eip, EXIT_UNDEFINED);
+    t->kind = TR_UNDEFINED;
 }
 
 /* One-byte opcodes the monitor emulates (sensitive, or invalid in 64-bit
@@ -851,7 +898,7 @@ static void gen_0f(struct tctx *t)
     else if (op == 0xae && in->reg >= 4 && in->mod != 3 && in->reg != 7)
         gen_undefined(t); /* XSAVE family: not in the CPU model */
     else if (op == 0xf7)
-        gen_undefined(t); /* MASKMOVQ/MASKMOVDQU: implicit [EDI], TODO */
+        gen_maskmov(t);
     else if (in->bit_offset)
         gen_bit_offset(t);
     else if (in->implicit_esp)
@@ -877,8 +924,13 @@ static void gen_insn(struct tctx *t)
 {
     const struct insn *in = t->in;
     uint8_t op = insn_op(in, 0);
+    t->kind = TR_REWRITE; /* unless a path below says otherwise */
     if (op == 0x0f) {
         gen_0f(t);
+        return;
+    }
+    if ((op == 0xc4 || op == 0xc5 || op == 0x62) && !in->has_mem) {
+        gen_undefined(t); /* VEX/EVEX: no AVX in the CPU model */
         return;
     }
     if (emulated_1byte(op) || (in->groups & (IG_PRIVILEGE | IG_INT | IG_IRET))) {
@@ -1054,6 +1106,16 @@ static void gen_undecodable(struct tctx *t, uint32_t eip)
         gen_fetch_fault(t, eip, la + (uint32_t)avail);
     else
         gen_undefined(t);
+}
+
+int dbt_classify(struct vcpu *v, const struct insn *in, uint32_t mode)
+{
+    static uint8_t scratch[BLOCK_MAX_HOST];
+    struct emitter e;
+    struct tctx t = {.e = &e, .v = v, .mode = mode, .in = in};
+    emit_init(&e, scratch, sizeof(scratch));
+    gen_insn(&t);
+    return t.kind;
 }
 
 void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,

@@ -1020,10 +1020,30 @@ static void emu_rdtsc(struct emu *x)
     done(x);
 }
 
+/* MASKMOVQ mm, mm / MASKMOVDQU xmm, xmm (0F F7): store the bytes of the
+ * first register whose mask byte (second register) has its top bit set,
+ * at DS:[EDI] (the registers come from the guest's FXSAVE image). */
+static void emu_maskmov(struct emu *x)
+{
+    struct vcpu *v = x->v;
+    bool xmm = x->in.op16; /* the 66 prefix selects XMM */
+    int n = xmm ? 16 : 8, base = xmm ? 160 : 32;
+    const uint8_t *data = v->fpu_guest + base + 16 * x->in.reg;
+    const uint8_t *mask = v->fpu_guest + base + 16 * x->in.rm;
+    int seg = x->in.seg_override >= 0 ? x->in.seg_override : SEG_DS;
+    uint32_t la = v->seg[seg].base + v->regs[R_EDI];
+    count(x, EMU_OTHER);
+    for (int i = 0; i < n; i++)
+        if ((mask[i] & 0x80) && mmu_write(v, la + (uint32_t)i, &data[i], 1))
+            return;
+    done(x);
+}
+
 static void emulate_0f(struct emu *x)
 {
     uint8_t op = insn_op(&x->in, 1);
     switch (op) {
+    case 0xf7: emu_maskmov(x); return;
     case 0x01: emu_group7(x); return;
     case 0x06: /* CLTS */
         count(x, EMU_CLTS);

@@ -341,6 +341,27 @@ START_TEST(bit_offset_reaches_far_dword)
 }
 END_TEST
 
+START_TEST(maskmovq_stores_selected_bytes)
+{
+    static const uint8_t code[] = {
+        0xbf, 0x00, 0x00, 0x20, 0x00, /* mov edi, DATA */
+        0xb8, 0x44, 0x33, 0x22, 0x11, /* mov eax, 0x11223344 */
+        0x0f, 0x6e, 0xc0,             /* movd mm0, eax */
+        0xb8, 0x00, 0x80, 0x00, 0x80, /* mov eax, 0x80008000 */
+        0x0f, 0x6e, 0xc8,             /* movd mm1, eax */
+        0x0f, 0xf7, 0xc1,             /* maskmovq mm0, mm1 */
+        0x0f, 0x77,                   /* emms */
+        0xf4,                         /* hlt */
+    };
+    uint32_t fill = 0xaaaaaaaa;
+    harness_write(h, DATA, &fill, 4);
+    run(code, sizeof(code));
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(rd32(DATA), 0x11aa33aa);
+    ck_assert_uint_eq(st.regs[R_EDI], DATA);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("translate");
@@ -362,6 +383,7 @@ int main(void)
     tcase_add_test(tc, self_modifying_translated_routine);
     tcase_add_test(tc, rep_movs_over_code);
     tcase_add_test(tc, bit_offset_reaches_far_dword);
+    tcase_add_test(tc, maskmovq_stores_selected_bytes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
