@@ -757,8 +757,9 @@ static void emu_aaa_aas(struct emu *x, bool sub)
     struct vcpu *v = x->v;
     uint32_t ax = v->regs[R_EAX] & 0xffff, f = 0;
     if ((ax & 0xf) > 9 || (v->eflags & EFL_AF)) {
-        ax = sub ? ((ax - 6) & 0xff) | (((ax >> 8) - 1) & 0xff) << 8
-                 : ax + 0x106;
+        /* The current SDM: AAS is AX <- AX - 6; AH <- AH - 1 (the borrow
+         * from AL reaches AH); AAA is AX <- AX + 106H. */
+        ax = sub ? ((ax - 6) - 0x100) & 0xffff : ax + 0x106;
         f = EFL_AF | EFL_CF;
     }
     ax = (ax & 0xff00) | (ax & 0xf);

@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: MIT
 # Install what bt386 needs from Debian's archive. Idempotent, and silent
 # when everything is already present. Usage: scripts/deps.sh [--test]
-# (--test adds what the test suite uses for cross-checks).
+# (--test adds what the test suite uses for cross-checks: qemu-system-i386
+# runs the test guests as a second opinion, and qemu-i386 is the reference
+# CPU for instructions the host cannot run natively when 32-bit code cannot
+# execute on it).
 set -eu
 
 PKGS="cmake make gcc pkg-config libcapstone-dev libelf-dev check
 gcc-multilib nasm binutils"
-TEST_PKGS="qemu-system-x86 python3"
+TEST_PKGS="qemu-system-x86 qemu-user"
 
 [ "${1:-}" = "--test" ] && PKGS="$PKGS $TEST_PKGS"
 
