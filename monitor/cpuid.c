@@ -9,7 +9,9 @@
 #define FEAT_FPU  (1u << 0)
 #define FEAT_PSE  (1u << 3)
 #define FEAT_TSC  (1u << 4)
+#define FEAT_MSR  (1u << 5)
 #define FEAT_CX8  (1u << 8)
+#define FEAT_SEP  (1u << 11)
 #define FEAT_PGE  (1u << 13)
 #define FEAT_CMOV (1u << 15)
 #define FEAT_MMX  (1u << 23)
@@ -23,11 +25,11 @@
 #define CPUID_MAX_BASIC 2u
 #define CPUID_MAX_EXT   0x80000004u
 
-/* Features the translator and monitor implement today. MSRs, SYSENTER,
- * VME, DE and the local APIC are added as they are built. */
-#define CPUID_FEATURES_EDX (FEAT_FPU | FEAT_PSE | FEAT_TSC | FEAT_CX8 | \
-                            FEAT_PGE | FEAT_CMOV | FEAT_MMX | FEAT_FXSR | \
-                            FEAT_SSE | FEAT_SSE2)
+/* Features the translator and monitor implement today. VME, DE, MTRR,
+ * PAT and the local APIC are added as they are built. */
+#define CPUID_FEATURES_EDX (FEAT_FPU | FEAT_PSE | FEAT_TSC | FEAT_MSR | \
+                            FEAT_CX8 | FEAT_SEP | FEAT_PGE | FEAT_CMOV | \
+                            FEAT_MMX | FEAT_FXSR | FEAT_SSE | FEAT_SSE2)
 
 static const char vendor[13] = "GenuineIntel";
 static const char brand[49] = "bt386 virtual P6-class CPU";

@@ -4,6 +4,7 @@
  * and leaves the registers as they were. */
 #include "monitor/monitor.h"
 #include "monitor/cpuid.h"
+#include "monitor/system.h"
 #include "dbt/dbt.h"
 #include "dbt/decode.h"
 #include "mmu/access.h"
@@ -233,15 +234,19 @@ static void emu_int(struct emu *x, int vector)
     cpu_soft_interrupt(x->v, vector, x->next);
 }
 
-/* IRET to the same privilege level (outer-level returns come with ring 3
- * support). */
+/* IRET: real mode pops IP, CS, FLAGS; protected mode checks and may
+ * return to an outer level (monitor/exception.c). */
 static void emu_iret(struct emu *x)
 {
     struct vcpu *v = x->v;
     uint32_t eip, cs, flags, esp0 = v->regs[R_ESP];
     count(x, EMU_IRET);
-    if (protected_mode(v) && (v->eflags & EFL_NT)) {
-        cpu_shutdown(v, 1, "IRET with NT set (task return) is not implemented yet");
+    if (protected_mode(v)) {
+        cpu_iret(v, x->osize);
+        return;
+    }
+    if ((v->eflags & EFL_VM) && iopl(v) < 3) {
+        gp0(x);
         return;
     }
     if (!cpu_pop(v, &eip, x->osize) || !cpu_pop(v, &cs, x->osize) ||
@@ -249,18 +254,10 @@ static void emu_iret(struct emu *x)
         v->regs[R_ESP] = esp0;
         return;
     }
-    if (protected_mode(v) && (cs & 3) != (uint32_t)v->cpl) {
-        v->regs[R_ESP] = esp0;
-        cpu_shutdown(v, 1, "IRET to another privilege level is not implemented yet");
-        return;
-    }
     uint32_t mask = writable_flags(v) | EFL_RF;
     if (x->osize == 2)
         mask &= 0xffff;
-    if (cpu_far_jump(v, (uint16_t)cs, eip) != 0) {
-        v->regs[R_ESP] = esp0;
-        return;
-    }
+    cpu_far_jump(v, (uint16_t)cs, eip);
     set_flags(v, flags, mask);
 }
 
@@ -277,12 +274,6 @@ static void io_out(struct vcpu *v, uint16_t port, int size, uint32_t val)
         v->io_write(v->io_opaque, port, (unsigned)size, val);
 }
 
-/* I/O privilege: CPL <= IOPL in protected mode (the TSS bitmap comes with
- * the system-architecture work; until then, no permission beyond IOPL). */
-static bool io_allowed(const struct vcpu *v)
-{
-    return !(v->cr0 & CR0_PE) || (!(v->eflags & EFL_VM) && v->cpl <= iopl(v));
-}
 
 static void emu_in_out(struct emu *x, uint8_t op)
 {
@@ -291,7 +282,7 @@ static void emu_in_out(struct emu *x, uint8_t op)
     uint16_t port = (op & 8) ? (uint16_t)v->regs[R_EDX] : (uint16_t)imm(&x->in, 0, 1);
     bool out = op & 2;
     count(x, out ? EMU_OUT : EMU_IN);
-    if (!io_allowed(v)) {
+    if (!cpu_io_allowed(v, port, size)) {
         gp0(x);
         return;
     }
@@ -521,7 +512,7 @@ static void emu_string(struct emu *x, uint8_t op)
     bool io = op >= 0x6c && op <= 0x6f;
     bool rep = x->in.rep || x->in.repne;
     count(x, io ? ((op & 2) ? EMU_OUTS : EMU_INS) : EMU_STRING);
-    if (io && !io_allowed(v)) {
+    if (io && !cpu_io_allowed(v, (uint16_t)v->regs[R_EDX], size)) {
         gp0(x);
         return;
     }
@@ -617,12 +608,27 @@ static bool far_pointer(struct emu *x, bool from_mem, uint32_t *off,
     return true;
 }
 
+/* Is sel (protected mode) a call gate? Its descriptor goes to *g. */
+static bool is_call_gate(struct vcpu *v, uint16_t sel, uint64_t *g)
+{
+    uint32_t addr;
+    if (!protected_mode(v) || (sel & ~3) == 0 || !read_desc(v, sel, g, &addr))
+        return false;
+    unsigned type = (unsigned)(*g >> 40) & 0x1f; /* S bit and type */
+    return type == 0x04 || type == 0x0c;
+}
+
 static void emu_far_jmp(struct emu *x, bool from_mem)
 {
     uint32_t off;
     uint16_t sel;
+    uint64_t g;
     count(x, EMU_FAR_JMP);
-    if (far_pointer(x, from_mem, &off, &sel))
+    if (!far_pointer(x, from_mem, &off, &sel))
+        return;
+    if (is_call_gate(x->v, sel, &g))
+        cpu_call_gate(x->v, sel, g, x->next, false);
+    else
         cpu_far_jump(x->v, sel, off);
 }
 
@@ -631,9 +637,15 @@ static void emu_far_call(struct emu *x, bool from_mem)
     struct vcpu *v = x->v;
     uint32_t off, esp0 = v->regs[R_ESP];
     uint16_t sel, old_cs = v->seg[SEG_CS].sel;
+    uint64_t g;
     count(x, EMU_FAR_CALL);
     if (!far_pointer(x, from_mem, &off, &sel))
         return;
+    if (is_call_gate(v, sel, &g)) {
+        if (cpu_call_gate(v, sel, g, x->next, true) != 0)
+            v->regs[R_ESP] = esp0;
+        return;
+    }
     if (!cpu_push(v, old_cs, x->osize) || !cpu_push(v, x->next, x->osize) ||
         cpu_far_jump(v, sel, off) != 0)
         v->regs[R_ESP] = esp0;
@@ -644,19 +656,16 @@ static void emu_far_ret(struct emu *x, uint16_t release)
     struct vcpu *v = x->v;
     uint32_t eip, cs, esp0 = v->regs[R_ESP];
     count(x, EMU_FAR_RET);
-    if (!cpu_pop(v, &eip, x->osize) || !cpu_pop(v, &cs, x->osize))
-        goto undo;
-    if (protected_mode(v) && (cs & 3) != (uint32_t)v->cpl) {
-        v->regs[R_ESP] = esp0;
-        cpu_shutdown(v, 1, "far RET to another privilege level is not implemented yet");
+    if (protected_mode(v)) {
+        cpu_far_return(v, x->osize, release);
         return;
     }
-    if (cpu_far_jump(v, (uint16_t)cs, eip) != 0)
-        goto undo;
+    if (!cpu_pop(v, &eip, x->osize) || !cpu_pop(v, &cs, x->osize) ||
+        cpu_far_jump(v, (uint16_t)cs, eip) != 0) {
+        v->regs[R_ESP] = esp0;
+        return;
+    }
     v->regs[R_ESP] += release;
-    return;
-undo:
-    v->regs[R_ESP] = esp0;
 }
 
 /* LDS/LES/LFS/LGS/LSS r, m16:32. */
@@ -1015,7 +1024,7 @@ static void emu_rdtsc(struct emu *x)
         gp0(x);
         return;
     }
-    uint64_t tsc = __rdtsc();
+    uint64_t tsc = __rdtsc() + x->v->tsc_offset;
     x->v->regs[R_EAX] = (uint32_t)tsc;
     x->v->regs[R_EDX] = (uint32_t)(tsc >> 32);
     done(x);
@@ -1040,10 +1049,123 @@ static void emu_maskmov(struct emu *x)
     done(x);
 }
 
+/* 0F 00: SLDT, STR, LLDT, LTR, VERR, VERW (protected mode only). */
+static void emu_group6(struct emu *x)
+{
+    struct vcpu *v = x->v;
+    uint32_t sel = 0;
+    count(x, EMU_OTHER);
+    if (!protected_mode(v) || x->in.reg > 5) {
+        ud(x);
+        return;
+    }
+    switch (x->in.reg) {
+    case 0: case 1: /* SLDT, STR: a register gets the selector zero-extended */
+        if (rm_write(x, x->in.has_mem ? 2 : x->osize,
+                     x->in.reg ? v->tr.sel : v->ldtr.sel))
+            done(x);
+        return;
+    case 2: case 3: /* LLDT, LTR */
+        if (v->cpl > 0) {
+            gp0(x);
+            return;
+        }
+        if (rm_read(x, 2, &sel) && (x->in.reg == 2 ? sys_lldt(v, (uint16_t)sel)
+                                                    : sys_ltr(v, (uint16_t)sel)) == 0)
+            done(x);
+        return;
+    default: /* VERR, VERW */
+        if (!rm_read(x, 2, &sel))
+            return;
+        if (sys_verify(v, (uint16_t)sel, x->in.reg == 5))
+            v->eflags |= EFL_ZF;
+        else
+            v->eflags &= ~EFL_ZF;
+        done(x);
+    }
+}
+
+/* MOV r32, DRn (0F 21) and MOV DRn, r32 (0F 23). Breakpoints are not
+ * armed yet: the registers hold their values as the guest writes them. */
+static void emu_mov_dr(struct emu *x, bool to_dr)
+{
+    struct vcpu *v = x->v;
+    int dr = x->in.reg;
+    count(x, EMU_MOV_DR);
+    if ((dr == 4 || dr == 5) && (v->cr4 & CR4_DE)) {
+        ud(x); /* DE set: DR4/DR5 are reserved */
+        return;
+    }
+    if (v->cpl > 0) {
+        gp0(x);
+        return;
+    }
+    if (dr == 4 || dr == 5)
+        dr += 2;
+    if (!to_dr) {
+        v->regs[x->in.rm] = v->dr[dr];
+    } else if (dr == 6) {
+        v->dr[6] = (v->regs[x->in.rm] & 0x0000e00fu) | 0xffff0ff0u;
+    } else if (dr == 7) {
+        v->dr[7] = (v->regs[x->in.rm] & 0xffff2fffu) | 0x400u;
+    } else {
+        v->dr[dr] = v->regs[x->in.rm];
+    }
+    done(x);
+}
+
+/* LAR (0F 02) and LSL (0F 03). */
+static void emu_lar_lsl(struct emu *x, bool lar)
+{
+    uint32_t sel, out = 0;
+    count(x, EMU_OTHER);
+    if (!protected_mode(x->v)) {
+        ud(x);
+        return;
+    }
+    if (!rm_read(x, 2, &sel))
+        return;
+    if (sys_lar_lsl(x->v, (uint16_t)sel, lar, &out)) {
+        reg_set(x->v, x->in.reg, x->osize, out);
+        x->v->eflags |= EFL_ZF;
+    } else {
+        x->v->eflags &= ~EFL_ZF;
+    }
+    done(x);
+}
+
+/* RDMSR (0F 32) and WRMSR (0F 30): ECX selects, EDX:EAX is the value. */
+static void emu_msr(struct emu *x, bool write)
+{
+    struct vcpu *v = x->v;
+    uint64_t val = (uint64_t)v->regs[R_EDX] << 32 | v->regs[R_EAX];
+    count(x, write ? EMU_WRMSR : EMU_RDMSR);
+    if (v->cpl > 0 || (write ? sys_wrmsr(v, v->regs[R_ECX], val)
+                             : sys_rdmsr(v, v->regs[R_ECX], &val)) != 0) {
+        gp0(x);
+        return;
+    }
+    if (!write) {
+        v->regs[R_EAX] = (uint32_t)val;
+        v->regs[R_EDX] = (uint32_t)(val >> 32);
+    }
+    done(x);
+}
+
 static void emulate_0f(struct emu *x)
 {
     uint8_t op = insn_op(&x->in, 1);
     switch (op) {
+    case 0x00: emu_group6(x); return;
+    case 0x21: emu_mov_dr(x, false); return;
+    case 0x23: emu_mov_dr(x, true); return;
+    case 0x02: emu_lar_lsl(x, true); return;
+    case 0x03: emu_lar_lsl(x, false); return;
+    case 0x30: emu_msr(x, true); return;
+    case 0x32: emu_msr(x, false); return;
+    case 0x33: count(x, EMU_OTHER); gp0(x); return; /* RDPMC: no counters */
+    case 0x34: count(x, EMU_OTHER); sys_sysenter(x->v); return;
+    case 0x35: count(x, EMU_OTHER); sys_sysexit(x->v); return;
     case 0xf7: emu_maskmov(x); return;
     case 0x01: emu_group7(x); return;
     case 0x06: /* CLTS */
@@ -1133,7 +1255,16 @@ static bool emulate_1byte(struct emu *x, uint8_t op)
     return emulate_segment_ops(x, op);
 }
 
+static void emulate_one(struct vcpu *v);
+
 void emulate_insn(struct vcpu *v)
+{
+    cpu_begin_insn(v);
+    emulate_one(v);
+    cpu_end_insn(v);
+}
+
+static void emulate_one(struct vcpu *v)
 {
     struct emu x = {.v = v};
     if (!dbt_decode_at(v->dbt, v, v->eip, &x.in)) {

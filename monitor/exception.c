@@ -30,7 +30,7 @@ static bool protected_mode(const struct vcpu *v)
 }
 
 /* Fill a segment cache from a descriptor. */
-static void seg_from_desc(struct segment *s, uint16_t sel, uint64_t d)
+void seg_from_desc(struct segment *s, uint16_t sel, uint64_t d)
 {
     s->sel = sel;
     s->base = (uint32_t)((d >> 16) & 0xffffff) | (uint32_t)((d >> 56) << 24);
@@ -40,20 +40,39 @@ static void seg_from_desc(struct segment *s, uint16_t sel, uint64_t d)
     s->attr = (uint16_t)(((d >> 40) & 0xff) | (((d >> 52) & 0xf) << 8));
 }
 
+/* The CPU's own reads and writes of descriptor tables and the TSS:
+ * supervisor accesses whatever the CPL. */
+int sys_read(struct vcpu *v, uint32_t la, void *buf, unsigned size)
+{
+    v->sys_access++;
+    int r = mmu_read(v, la, buf, size);
+    v->sys_access--;
+    return r;
+}
+
+int sys_write(struct vcpu *v, uint32_t la, const void *buf, unsigned size)
+{
+    v->sys_access++;
+    int r = mmu_write(v, la, buf, size);
+    v->sys_access--;
+    return r;
+}
+
 /* Read the descriptor for selector sel; false if outside its table. */
-static bool read_desc(struct vcpu *v, uint16_t sel, uint64_t *d,
-                      uint32_t *addr)
+bool read_desc(struct vcpu *v, uint16_t sel, uint64_t *d, uint32_t *addr)
 {
     uint32_t base = (sel & 4) ? v->ldtr.base : v->gdtr.base;
     uint32_t limit = (sel & 4) ? v->ldtr.limit : v->gdtr.limit;
     uint32_t index = sel & ~7u;
+    if ((sel & 4) && !(v->ldtr.attr & 0x80))
+        return false; /* no LDT loaded */
     if (index + 7 > limit)
         return false;
     *addr = base + index;
-    return mmu_read(v, *addr, d, 8) == 0;
+    return sys_read(v, *addr, d, 8) == 0;
 }
 
-static void set_seg(struct vcpu *v, int seg, const struct segment *s)
+void set_seg(struct vcpu *v, int seg, const struct segment *s)
 {
     uint32_t old_mode = dbt_mode(v);
     v->seg[seg] = *s;
@@ -74,7 +93,7 @@ static void set_accessed(struct vcpu *v, uint32_t addr, uint64_t d)
 {
     if (!(d & (1ull << 40))) {
         uint8_t b = (uint8_t)(d >> 40) | 1;
-        mmu_write(v, addr + 5, &b, 1);
+        sys_write(v, addr + 5, &b, 1);
     }
 }
 
@@ -212,7 +231,7 @@ static bool deliver_real(struct vcpu *v, int vector, uint32_t ret_eip)
     uint32_t entry;
     if ((uint32_t)vector * 4 + 3 > v->idtr.limit)
         return false;
-    mmu_read(v, v->idtr.base + (uint32_t)vector * 4, &entry, 4);
+    sys_read(v, v->idtr.base + (uint32_t)vector * 4, &entry, 4);
     cpu_push(v, v->eflags & 0xffff, 2);
     cpu_push(v, v->seg[SEG_CS].sel, 2);
     cpu_push(v, ret_eip & 0xffff, 2);
@@ -222,33 +241,126 @@ static bool deliver_real(struct vcpu *v, int vector, uint32_t ret_eip)
     return true;
 }
 
+/* The stack for privilege level dpl, from the current TSS. */
+static int tss_stack(struct vcpu *v, int dpl, uint16_t *ss, uint32_t *esp)
+{
+    unsigned type = v->tr.attr & 0xf;
+    bool tss32 = type == 0x9 || type == 0xb;
+    uint32_t off = tss32 ? 4 + (uint32_t)dpl * 8 : 2 + (uint32_t)dpl * 4;
+    uint32_t sp = 0;
+    *ss = 0;
+    if (!(v->tr.attr & 0x80) || off + (tss32 ? 5u : 3u) > v->tr.limit) {
+        cpu_exception(v, EXC_TS, v->tr.sel & ~3);
+        return -1;
+    }
+    if (sys_read(v, v->tr.base + off, &sp, tss32 ? 4 : 2) != 0 ||
+        sys_read(v, v->tr.base + off + (tss32 ? 4 : 2), ss, 2) != 0)
+        return -1;
+    *esp = sp;
+    return 0;
+}
+
+/* Check and read SS for privilege level cpl; `vec` is the fault to raise
+ * (#TS for a stack switch, #GP for a return). */
+static int load_stack_seg(struct vcpu *v, uint16_t sel, int cpl,
+                          struct segment *s, int vec)
+{
+    uint64_t d;
+    uint32_t addr;
+    if ((sel & ~3) == 0 || !read_desc(v, sel, &d, &addr) ||
+        (sel & 3) != cpl || DESC_DPL(d) != cpl || !DESC_S(d) ||
+        (DESC_TYPE(d) & TYPE_CODE) || !(DESC_TYPE(d) & TYPE_READABLE)) {
+        cpu_exception(v, vec, sel & ~3);
+        return -1;
+    }
+    if (!DESC_P(d)) {
+        cpu_exception(v, EXC_SS, sel & ~3);
+        return -1;
+    }
+    set_accessed(v, addr, d);
+    seg_from_desc(s, sel, d);
+    return 0;
+}
+
+/* Read a code segment descriptor for a control transfer. */
+static int code_desc(struct vcpu *v, uint16_t sel, uint64_t *d, uint32_t *addr)
+{
+    if ((sel & ~3) == 0 || !read_desc(v, sel, d, addr) || !DESC_S(*d) ||
+        !(DESC_TYPE(*d) & TYPE_CODE)) {
+        cpu_exception(v, EXC_GP, sel & ~3);
+        return -1;
+    }
+    if (!DESC_P(*d)) {
+        cpu_exception(v, EXC_NP, sel & ~3);
+        return -1;
+    }
+    return 0;
+}
+
+/* Switch to the ring-`dpl` stack from the TSS and push the old SS:ESP
+ * there (an inter-privilege interrupt or call). */
+static int switch_stack_inward(struct vcpu *v, int dpl, int size,
+                               const struct segment *new_cs)
+{
+    uint16_t ss_sel, old_ss = v->seg[SEG_SS].sel;
+    uint32_t esp, old_esp = v->regs[R_ESP];
+    struct segment ss;
+    if (tss_stack(v, dpl, &ss_sel, &esp) != 0 ||
+        load_stack_seg(v, ss_sel, dpl, &ss, EXC_TS) != 0)
+        return -1;
+    set_seg(v, SEG_CS, new_cs);
+    set_seg(v, SEG_SS, &ss);
+    v->regs[R_ESP] = esp;
+    if (!cpu_push(v, old_ss, size) || !cpu_push(v, old_esp, size))
+        return -1;
+    return 0;
+}
+
 /*
- * Protected mode through an interrupt or trap gate at the same privilege
- * level. Returns 0, or the error code of the #GP/#NP that delivery itself
- * raises (as a positive value + 1, so 0 stays "delivered").
+ * Protected mode through an interrupt or trap gate: to the same privilege
+ * level, or inward with the stack switch through the TSS. Returns 0, or
+ * the error code of the #GP that the gate itself raises plus one, or -1
+ * when a fault was already raised.
  */
 static int deliver_protected(struct vcpu *v, int vector, int32_t err,
                              uint32_t ret_eip, bool soft)
 {
-    uint32_t idt_err = (uint32_t)vector * 8 + ERR_IDT;
-    uint64_t g;
+    uint32_t idt_err = (uint32_t)vector * 8 + ERR_IDT, caddr;
+    uint64_t g, cd;
     if ((uint32_t)vector * 8 + 7 > v->idtr.limit ||
-        mmu_read(v, v->idtr.base + (uint32_t)vector * 8, &g, 8) != 0)
+        sys_read(v, v->idtr.base + (uint32_t)vector * 8, &g, 8) != 0)
         return (int)idt_err + 1;
     unsigned type = (unsigned)(g >> 40) & 0x1f;
     if (type != GATE_INT16 && type != GATE_TRAP16 && type != GATE_INT32 &&
         type != GATE_TRAP32)
         return (int)idt_err + 1;
-    if ((soft && DESC_DPL(g) < v->cpl) || !DESC_P(g))
+    if (soft && DESC_DPL(g) < v->cpl)
         return (int)idt_err + 1;
+    if (!DESC_P(g)) {
+        cpu_exception(v, EXC_NP, (int32_t)idt_err);
+        return -1;
+    }
     bool gate32 = type & 8;
-    uint16_t sel = (uint16_t)(g >> 16);
+    int size = gate32 ? 4 : 2;
+    uint16_t sel = (uint16_t)(g >> 16), old_cs = v->seg[SEG_CS].sel;
     uint32_t off = (uint32_t)(g & 0xffff) | (uint32_t)((g >> 32) & 0xffff0000u);
     uint32_t flags = v->eflags;
-    uint16_t old_cs = v->seg[SEG_CS].sel;
-    if (load_cs_same_level(v, sel) != 0)
+    if (code_desc(v, sel, &cd, &caddr) != 0)
         return -1;
-    int size = gate32 ? 4 : 2;
+    int dpl = (DESC_TYPE(cd) & TYPE_CONFORMING) ? v->cpl : DESC_DPL(cd);
+    if (dpl > v->cpl) {
+        cpu_exception(v, EXC_GP, sel & ~3);
+        return -1;
+    }
+    struct segment cs;
+    set_accessed(v, caddr, cd);
+    seg_from_desc(&cs, (uint16_t)((sel & ~3) | dpl), cd);
+    if (dpl < v->cpl) {
+        if (switch_stack_inward(v, dpl, size, &cs) != 0)
+            return -1;
+    } else {
+        set_seg(v, SEG_CS, &cs);
+    }
     cpu_push(v, flags, size);
     cpu_push(v, old_cs, size);
     cpu_push(v, ret_eip, size);
@@ -258,6 +370,173 @@ static int deliver_protected(struct vcpu *v, int vector, int32_t err,
     if (!(type & 1))
         v->eflags &= ~EFL_IF;
     v->eip = gate32 ? off : (off & 0xffff);
+    return 0;
+}
+
+/*
+ * A far CALL or JMP whose selector names a call gate (type 4: 16-bit,
+ * 12: 32-bit). CALL may go inward: the new stack comes from the TSS and
+ * the gate's parameter count of words or dwords is copied across. Returns
+ * 0, or -1 with the fault raised.
+ */
+int cpu_call_gate(struct vcpu *v, uint16_t sel, uint64_t g, uint32_t next_eip,
+                  bool call)
+{
+    uint32_t caddr;
+    uint64_t cd;
+    unsigned type = DESC_TYPE(g);
+    int size = type == 0xc ? 4 : 2, nparams = (int)((g >> 32) & 0x1f);
+    if (DESC_DPL(g) < v->cpl || DESC_DPL(g) < (sel & 3)) {
+        cpu_exception(v, EXC_GP, sel & ~3);
+        return -1;
+    }
+    if (!DESC_P(g)) {
+        cpu_exception(v, EXC_NP, sel & ~3);
+        return -1;
+    }
+    uint16_t tsel = (uint16_t)(g >> 16);
+    uint32_t off = (uint32_t)(g & 0xffff) | (uint32_t)((g >> 32) & 0xffff0000u);
+    if (code_desc(v, tsel, &cd, &caddr) != 0)
+        return -1;
+    bool conforming = DESC_TYPE(cd) & TYPE_CONFORMING;
+    int dpl = conforming ? v->cpl : DESC_DPL(cd);
+    if (dpl > v->cpl || (!call && dpl != v->cpl)) {
+        cpu_exception(v, EXC_GP, tsel & ~3);
+        return -1;
+    }
+    struct segment cs;
+    uint16_t old_cs = v->seg[SEG_CS].sel;
+    uint32_t old_base = v->seg[SEG_SS].base, old_esp = v->regs[R_ESP];
+    uint32_t params[32];
+    for (int i = 0; i < nparams; i++) {
+        params[i] = 0;
+        if (mmu_read(v, old_base + old_esp + (uint32_t)(i * size), &params[i],
+                     (unsigned)size) != 0)
+            return -1;
+    }
+    set_accessed(v, caddr, cd);
+    seg_from_desc(&cs, (uint16_t)((tsel & ~3) | dpl), cd);
+    if (call && dpl < v->cpl) {
+        if (switch_stack_inward(v, dpl, size, &cs) != 0)
+            return -1;
+        for (int i = nparams - 1; i >= 0; i--)
+            cpu_push(v, params[i], size);
+    } else {
+        set_seg(v, SEG_CS, &cs);
+    }
+    if (call) {
+        cpu_push(v, old_cs, size);
+        cpu_push(v, next_eip, size);
+    }
+    v->eip = size == 2 ? (off & 0xffff) : off;
+    return 0;
+}
+
+/* After a return to an outer level: data segments the new level may not
+ * use are made null, as the CPU does. */
+static void null_inaccessible_segments(struct vcpu *v)
+{
+    static const int segs[] = {SEG_ES, SEG_DS, SEG_FS, SEG_GS};
+    for (size_t i = 0; i < 4; i++) {
+        struct segment *s = &v->seg[segs[i]];
+        bool conforming_code = (s->attr & 0x18) == 0x18 && (s->attr & 0x4);
+        if ((s->attr & 0x80) && !conforming_code &&
+            (int)((s->attr >> 5) & 3) < v->cpl) {
+            struct segment null = {0, 0, 0, 0};
+            set_seg(v, segs[i], &null);
+        }
+    }
+}
+
+/* Return to sel:eip from the stack frame just popped: same level, or an
+ * outer one (then the outer SS:ESP follows on the stack, after `release`
+ * bytes of parameters). */
+static int return_to(struct vcpu *v, uint16_t sel, uint32_t eip, int osize,
+                     uint16_t release)
+{
+    uint64_t d;
+    uint32_t addr, esp, ss_sel;
+    int rpl = sel & 3;
+    if (rpl < v->cpl) {
+        cpu_exception(v, EXC_GP, sel & ~3);
+        return -1;
+    }
+    if (code_desc(v, sel, &d, &addr) != 0)
+        return -1;
+    bool conforming = DESC_TYPE(d) & TYPE_CONFORMING;
+    if (conforming ? DESC_DPL(d) > rpl : DESC_DPL(d) != rpl) {
+        cpu_exception(v, EXC_GP, sel & ~3);
+        return -1;
+    }
+    struct segment cs, ss;
+    seg_from_desc(&cs, sel, d);
+    if (rpl == v->cpl) {
+        set_seg(v, SEG_CS, &cs);
+        v->regs[R_ESP] += release;
+    } else {
+        v->regs[R_ESP] += release;
+        if (!cpu_pop(v, &esp, osize) || !cpu_pop(v, &ss_sel, osize) ||
+            load_stack_seg(v, (uint16_t)ss_sel, rpl, &ss, EXC_GP) != 0)
+            return -1;
+        set_seg(v, SEG_CS, &cs);
+        set_seg(v, SEG_SS, &ss);
+        v->regs[R_ESP] = (osize == 2 ? (esp & 0xffff) : esp) + release;
+        null_inaccessible_segments(v);
+    }
+    set_accessed(v, addr, d);
+    v->eip = osize == 2 ? (eip & 0xffff) : eip;
+    return 0;
+}
+
+int cpu_far_return(struct vcpu *v, int osize, uint16_t release)
+{
+    uint32_t eip, cs, esp0 = v->regs[R_ESP];
+    if (!cpu_pop(v, &eip, osize) || !cpu_pop(v, &cs, osize) ||
+        return_to(v, (uint16_t)cs, eip, osize, release) != 0) {
+        v->regs[R_ESP] = esp0;
+        return -1;
+    }
+    return 0;
+}
+
+/* EFLAGS bits IRET may change, decided at the privilege before return. */
+static uint32_t iret_mask(const struct vcpu *v, int osize)
+{
+    int iopl = (int)((v->eflags & EFL_IOPL) >> 12);
+    uint32_t m = EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_TF |
+                 EFL_DF | EFL_OF | EFL_NT | EFL_AC | EFL_ID | EFL_RF;
+    if (v->cpl <= iopl)
+        m |= EFL_IF;
+    if (v->cpl == 0)
+        m |= EFL_IOPL;
+    return osize == 2 ? (m & 0xffff) : m;
+}
+
+int cpu_iret(struct vcpu *v, int osize)
+{
+    uint32_t eip, cs, flags, esp0 = v->regs[R_ESP];
+    if (v->eflags & EFL_NT) {
+        cpu_shutdown(v, 1, "IRET with NT set (task return) is not implemented yet");
+        return -1;
+    }
+    if (!cpu_pop(v, &eip, osize) || !cpu_pop(v, &cs, osize) ||
+        !cpu_pop(v, &flags, osize)) {
+        v->regs[R_ESP] = esp0;
+        return -1;
+    }
+    if ((flags & EFL_VM) && v->cpl == 0 && osize == 4) {
+        v->regs[R_ESP] = esp0;
+        cpu_shutdown(v, 1, "IRET to virtual-8086 mode is not implemented yet");
+        return -1;
+    }
+    uint32_t mask = iret_mask(v, osize), old_if = v->eflags & EFL_IF;
+    if (return_to(v, (uint16_t)cs, eip, osize, 0) != 0) {
+        v->regs[R_ESP] = esp0;
+        return -1;
+    }
+    v->eflags = (v->eflags & ~mask) | (flags & mask) | EFL_FIXED;
+    if (!old_if && (v->eflags & EFL_IF))
+        v->intr_shadow = true;
     return 0;
 }
 
@@ -279,8 +558,49 @@ static void triple_fault(struct vcpu *v, int vector)
     }
 }
 
-/* Deliver an event; exceptions during delivery escalate to #DF, and a
- * fault while delivering #DF shuts the processor down. */
+void cpu_begin_insn(struct vcpu *v)
+{
+    v->defer_faults = true;
+    v->deferred_vector = -1;
+}
+
+void cpu_end_insn(struct vcpu *v)
+{
+    v->defer_faults = false;
+    if (v->deferred_vector >= 0) {
+        int vector = v->deferred_vector;
+        v->deferred_vector = -1;
+        cpu_exception(v, vector, v->deferred_error);
+    }
+}
+
+/* Contributory exceptions (SDM "Interrupt 8 - Double Fault"). */
+static bool contributory(int vector)
+{
+    return vector == EXC_DE || vector == EXC_TS || vector == EXC_NP ||
+           vector == EXC_SS || vector == EXC_GP;
+}
+
+/*
+ * Does a fault `second`, raised while delivering event `first`, make a
+ * double fault? Only contributory-after-contributory, and #PF or
+ * contributory after #PF; everything else (benign first events, software
+ * INT n) is handled serially: the second fault is simply delivered.
+ */
+static bool double_fault(int first, bool first_soft, int second)
+{
+    if (first_soft || first < 0)
+        return false;
+    if (contributory(first))
+        return contributory(second);
+    if (first == EXC_PF)
+        return contributory(second) || second == EXC_PF;
+    return false;
+}
+
+/* Deliver an event; a fault during delivery is delivered instead, or
+ * escalates to #DF, and a fault while delivering #DF shuts the processor
+ * down (triple fault). */
 static void raise_event(struct vcpu *v, int vector, int32_t err,
                         uint32_t ret_eip, bool soft)
 {
@@ -292,20 +612,26 @@ static void raise_event(struct vcpu *v, int vector, int32_t err,
         cpu_shutdown(v, 0, NULL);
         return;
     }
-    if (v->delivering == EXC_DF + 1) {
-        v->delivering = 0;
-        triple_fault(v, vector);
-        return;
-    }
     if (v->delivering) {
-        vector = EXC_DF;
-        err = 0;
-        ret_eip = v->eip;
-        soft = false;
+        int first = v->delivering - 1;
+        if (first == EXC_DF) {
+            v->delivering = 0;
+            triple_fault(v, vector);
+            return;
+        }
+        if (double_fault(first, v->delivering_soft, vector)) {
+            vector = EXC_DF;
+            err = 0;
+            ret_eip = v->eip;
+            soft = false;
+        }
     }
     if (vector < 32)
         v->stats.exceptions[vector]++;
+    int saved = v->delivering;
+    bool saved_soft = v->delivering_soft;
     v->delivering = vector + 1;
+    v->delivering_soft = soft;
     v->halted = false;
     if (!protected_mode(v)) {
         if (!deliver_real(v, vector, ret_eip))
@@ -315,7 +641,8 @@ static void raise_event(struct vcpu *v, int vector, int32_t err,
         if (r > 0)
             raise_event(v, EXC_GP, r - 1, v->eip, false);
     }
-    v->delivering = 0;
+    v->delivering = saved;
+    v->delivering_soft = saved_soft;
 }
 
 /* Exceptions with an error code (the others ignore err). */
@@ -328,6 +655,13 @@ static bool has_error_code(int vector)
 
 void cpu_exception(struct vcpu *v, int vector, int32_t err)
 {
+    if (v->defer_faults) {
+        if (v->deferred_vector < 0) {
+            v->deferred_vector = vector;
+            v->deferred_error = err;
+        }
+        return;
+    }
     bool trap = vector == EXC_BP || vector == EXC_OF;
     if (!protected_mode(v) || !has_error_code(vector))
         err = -1;

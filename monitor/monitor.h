@@ -27,12 +27,37 @@ extern const char *const emu_kind_names[EMU_COUNT];
  */
 void cpu_exception(struct vcpu *v, int vector, int32_t err);
 
+/* Bracket the emulation of one instruction: faults raised in between are
+ * delivered at cpu_end_insn, after the instruction has rolled back. */
+void cpu_begin_insn(struct vcpu *v);
+void cpu_end_insn(struct vcpu *v);
+
 /* Deliver a software interrupt (INT n) with return address next_eip. */
 void cpu_soft_interrupt(struct vcpu *v, int vector, uint32_t next_eip);
 
 /* Load segment register seg with selector sel (MOV Sreg semantics).
  * Returns 0, or -1 after raising the fault. */
 int cpu_load_seg(struct vcpu *v, int seg, uint16_t sel);
+
+/* Descriptor tables and the TSS (monitor/exception.c). */
+struct segment;
+int sys_read(struct vcpu *v, uint32_t la, void *buf, unsigned size);
+int sys_write(struct vcpu *v, uint32_t la, const void *buf, unsigned size);
+bool read_desc(struct vcpu *v, uint16_t sel, uint64_t *d, uint32_t *addr);
+void seg_from_desc(struct segment *s, uint16_t sel, uint64_t d);
+void set_seg(struct vcpu *v, int seg, const struct segment *s);
+
+/* IRET and far RET in protected mode, to the same or an outer level
+ * (monitor/exception.c); 0, or -1 after raising the fault. */
+int cpu_iret(struct vcpu *v, int osize);
+int cpu_far_return(struct vcpu *v, int osize, uint16_t release);
+
+/* Far CALL/JMP through a call gate (descriptor g of selector sel). */
+int cpu_call_gate(struct vcpu *v, uint16_t sel, uint64_t g, uint32_t next_eip,
+                  bool call);
+
+/* System instructions (monitor/system.c). */
+bool cpu_io_allowed(struct vcpu *v, uint16_t port, int size);
 
 /* Far jump to sel:eip at the current privilege level; 0 or -1 (faulted). */
 int cpu_far_jump(struct vcpu *v, uint16_t sel, uint32_t eip);

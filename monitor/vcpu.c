@@ -34,6 +34,7 @@ struct vcpu *vcpu_create(void)
     v->exit_fn = bt_exit;
     vcpu_fpu_reset(v);
     v->test_event_vector = -1;
+    v->deferred_vector = -1;
     vcpu_jc_clear(v);
     return v;
 }
@@ -90,6 +91,9 @@ void vcpu_set_flat32(struct vcpu *v, uint32_t eip)
     v->eflags = EFL_FIXED;
     v->cr0 = CR0_PE | CR0_ET;
     v->cr2 = v->cr3 = v->cr4 = 0;
+    memset(v->dr, 0, sizeof(v->dr));
+    v->dr[6] = 0xffff0ff0u; /* reset values: reserved bits read as ones */
+    v->dr[7] = 0x00000400u;
     v->gdtr.base = v->idtr.base = 0;
     v->gdtr.limit = v->idtr.limit = 0;
     v->cpl = 0;

@@ -153,8 +153,20 @@ struct vcpu {
     struct { uint32_t base; uint16_t limit; } gdtr, idtr;
     struct segment ldtr, tr;
     uint32_t cr0, cr2, cr3, cr4;
+    uint32_t dr[8];       /* debug registers (DR4/DR5 alias DR6/DR7) */
     int cpl;
+    int sys_access;       /* > 0: the CPU's own descriptor-table and TSS
+                             accesses, which are supervisor at any CPL */
+    uint32_t sysenter_cs, sysenter_esp, sysenter_eip; /* MSRs 0x174-0x176 */
+    uint64_t tsc_offset;  /* guest TSC = host TSC + offset (MSR 0x10) */
     int delivering;       /* exception being delivered, + 1 (0: none) */
+    bool delivering_soft; /* ... and it is a software INT n/INT3/INTO */
+    /* While the monitor emulates an instruction, a fault is only recorded
+     * and delivered after the instruction has undone its partial effects,
+     * so the handler sees the state from before it (precise faults). */
+    bool defer_faults;
+    int deferred_vector;   /* -1: none */
+    int32_t deferred_error;
     bool no_reboot;       /* a triple fault stops instead of resetting */
     bool intr_shadow;     /* STI / MOV SS: no interrupt before the next insn */
     bool halted;
