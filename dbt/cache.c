@@ -63,6 +63,14 @@ uint32_t dbt_mode(const struct vcpu *v)
         m |= MODE_FLAT;
     if (v->cr0 & CR0_PG)
         m |= MODE_PAGING;
+    if (v->cr0 & CR0_TS)
+        m |= MODE_TS;
+    if (v->cr0 & CR0_EM)
+        m |= MODE_EM;
+    if (v->cr0 & CR0_MP)
+        m |= MODE_MP;
+    if (!(v->cr4 & 0x200)) /* CR4.OSFXSR */
+        m |= MODE_NOFXSR;
     return m;
 }
 
@@ -248,6 +256,11 @@ struct block *dbt_find(struct dbt *d, struct vcpu *v)
                           ? NULL
                           : lookup(d, v->eip, cs_base, phys, mode);
     return b ? b : translate(d, v, mode, phys, true);
+}
+
+void dbt_step_next(struct dbt *d)
+{
+    d->single_step = true;
 }
 
 void dbt_bounce_next(struct dbt *d)

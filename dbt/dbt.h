@@ -15,6 +15,10 @@ struct insn;
 #define MODE_STACK32 0x2 /* SS.B: 32-bit stack pointer */
 #define MODE_FLAT 0x4   /* CS, DS, ES, SS bases are all zero */
 #define MODE_PAGING 0x8 /* CR0.PG: memory goes through shadow tables */
+#define MODE_TS 0x10    /* CR0.TS: FPU/SIMD instructions raise #NM */
+#define MODE_EM 0x20    /* CR0.EM: x87 raises #NM, MMX/SSE #UD */
+#define MODE_NOFXSR 0x40 /* CR4.OSFXSR clear: SSE raises #UD */
+#define MODE_MP 0x80    /* CR0.MP: WAIT/FWAIT honours TS */
 
 /* One host-PC -> guest-EIP record, at the start of each guest instruction. */
 struct pcmap {
@@ -70,6 +74,9 @@ bool dbt_is_code_page(const struct dbt *d, uint32_t pa);
 /* The monitor or a device wrote [pa, pa + len): drop translations of code
  * there (writes by translated code fault instead; see dbt_smc_fault). */
 void dbt_note_write(struct dbt *d, struct vcpu *v, uint32_t pa, unsigned len);
+
+/* Translate the next block as one instruction, uncached (single step). */
+void dbt_step_next(struct dbt *d);
 
 /* Run the instruction at v->eip once with its memory operand in the
  * vCPU's bounce buffer (the monitor does the access around it). */

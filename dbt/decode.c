@@ -306,9 +306,9 @@ static bool has_implicit_esp(const cs_detail *dt)
     return false;
 }
 
-static uint8_t group_bits(const cs_detail *dt)
+static uint16_t group_bits(const cs_detail *dt)
 {
-    uint8_t g = 0;
+    uint16_t g = 0;
     for (int i = 0; i < dt->groups_count; i++) {
         switch (dt->groups[i]) {
         case CS_GRP_JUMP: g |= IG_JUMP; break;
@@ -317,6 +317,13 @@ static uint8_t group_bits(const cs_detail *dt)
         case CS_GRP_INT: g |= IG_INT; break;
         case CS_GRP_IRET: g |= IG_IRET; break;
         case CS_GRP_PRIVILEGE: g |= IG_PRIVILEGE; break;
+        case X86_GRP_FPU: g |= IG_X87; break;
+        case X86_GRP_MMX: g |= IG_SIMD | IG_MMX; break;
+        case X86_GRP_SSE1: case X86_GRP_SSE2:
+        case X86_GRP_SSE3: case X86_GRP_SSSE3: case X86_GRP_SSE41:
+        case X86_GRP_SSE42:
+            g |= IG_SIMD;
+            break;
         }
     }
     return g;

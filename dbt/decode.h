@@ -16,6 +16,9 @@
 #define IG_INT       0x08
 #define IG_IRET      0x10
 #define IG_PRIVILEGE 0x20
+#define IG_X87       0x40  /* x87 floating point */
+#define IG_SIMD      0x80  /* MMX or SSE */
+#define IG_MMX       0x100 /* operates on MMX registers */
 
 /*
  * One decoded guest instruction. Byte layout (prefixes, opcode, ModRM, SIB,
@@ -27,7 +30,7 @@ struct insn {
     uint8_t len;                   /* length in bytes */
     uint8_t bytes[INSN_MAX_LEN + 1];
     unsigned id;                   /* Capstone X86_INS_* */
-    uint8_t groups;                /* IG_* */
+    uint16_t groups;               /* IG_* */
     char text[64];                 /* "mnemonic operands", for traces */
 
     /* Layout. */

@@ -919,12 +919,57 @@ static void gen_group5(struct tctx *t)
     }
 }
 
+/*
+ * The exception an x87, MMX or SSE instruction raises in this mode, or -1
+ * (SDM "Exceptions ... CR0.EM/TS/MP and CR4.OSFXSR"): x87 and WAIT #NM
+ * with TS (WAIT only with MP too), x87 #NM with EM; MMX/SSE #UD with EM,
+ * SSE #UD without OSFXSR, otherwise #NM with TS.
+ */
+static int fpu_fault(const struct tctx *t)
+{
+    const struct insn *in = t->in;
+    uint32_t m = t->mode;
+    uint8_t op = insn_op(in, 0);
+    bool fxsr_insn = op == 0x0f && insn_op(in, 1) == 0xae && in->mod != 3 &&
+                     in->reg <= 3; /* FXSAVE FXRSTOR LDMXCSR STMXCSR */
+    if (op == 0x9b) /* WAIT/FWAIT */
+        return (m & MODE_TS) && (m & MODE_MP) ? EXC_NM : -1;
+    if (in->groups & IG_X87)
+        return (m & (MODE_TS | MODE_EM)) ? EXC_NM : -1;
+    if (!(in->groups & IG_SIMD) && !fxsr_insn)
+        return -1;
+    /* MMX-register forms need no OSFXSR; SSE ones (XMM, MXCSR) do. */
+    bool sse = fxsr_insn ? in->reg >= 2 : !(in->groups & IG_MMX);
+    if (fxsr_insn && in->reg <= 1) /* FXSAVE/FXRSTOR: #NM with TS or EM */
+        return (m & (MODE_TS | MODE_EM)) ? EXC_NM : -1;
+    if (m & MODE_EM)
+        return EXC_UD;
+    if (sse && (m & MODE_NOFXSR))
+        return EXC_UD;
+    return (m & MODE_TS) ? EXC_NM : -1;
+}
+
+/* Leave translated code raising `vector` at this instruction. */
+static void gen_raise(struct tctx *t, int vector)
+{
+    emit_mov_m64_imm32(t->e, VCPU_MEM(VCPU_OFF_EXIT_ARG), vector);
+    gen_exit(t, t->in->eip, EXIT_EXCEPTION);
+    t->kind = TR_MONITOR;
+}
+
 /* Translate one instruction (t->in) into host code. */
 static void gen_insn(struct tctx *t)
 {
     const struct insn *in = t->in;
     uint8_t op = insn_op(in, 0);
     t->kind = TR_REWRITE; /* unless a path below says otherwise */
+    if (t->mode & (MODE_TS | MODE_EM | MODE_NOFXSR)) {
+        int vector = fpu_fault(t);
+        if (vector >= 0) {
+            gen_raise(t, vector);
+            return;
+        }
+    }
     if (op == 0x0f) {
         gen_0f(t);
         return;

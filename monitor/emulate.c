@@ -926,6 +926,8 @@ static void emu_mov_cr(struct emu *x, bool to_cr)
         /* A CR3 load drops the TLB; so does a change of CR4.PSE/PGE. */
         if (cr == 3 || (cr == 4 && ((old ^ val) & (CR4_PSE | CR4_PGE))))
             cpu_paging_changed(v, true);
+        if (cr == 4 && ((old ^ val) & CR4_OSFXSR))
+            vcpu_jc_clear(v); /* translation mode bit changed */
     }
     done(x);
 }
@@ -1171,7 +1173,7 @@ static void emulate_0f(struct emu *x)
     case 0x06: /* CLTS */
         count(x, EMU_CLTS);
         if (x->v->cpl > 0) { gp0(x); return; }
-        x->v->cr0 &= ~CR0_TS;
+        cpu_set_cr0(x->v, x->v->cr0 & ~CR0_TS);
         done(x);
         return;
     case 0x08: case 0x09: /* INVD, WBINVD: no caches to manage */

@@ -628,6 +628,7 @@ static void raise_event(struct vcpu *v, int vector, int32_t err,
     }
     if (vector < 32)
         v->stats.exceptions[vector]++;
+    v->events++;
     int saved = v->delivering;
     bool saved_soft = v->delivering_soft;
     v->delivering = vector + 1;
@@ -695,8 +696,8 @@ void cpu_set_cr0(struct vcpu *v, uint32_t val)
 {
     uint32_t old = v->cr0;
     v->cr0 = val | CR0_ET;
-    if ((old ^ v->cr0) & (CR0_PE | CR0_PG))
-        vcpu_jc_clear(v);
+    if ((old ^ v->cr0) & (CR0_PE | CR0_PG | CR0_TS | CR0_EM | CR0_MP))
+        vcpu_jc_clear(v); /* translation mode bits changed */
     if ((old ^ v->cr0) & (CR0_PG | CR0_WP))
         cpu_paging_changed(v, true);
 }

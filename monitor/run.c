@@ -71,7 +71,12 @@ static void on_fault(struct vcpu *v)
     switch (v->fault_kind) {
     case FAULT_DIVIDE:
     case FAULT_EXCEPTION:
-        cpu_exception(v, (int)v->fault_vector, v->fault_error);
+        /* An unmasked SSE exception is #UD unless the OS said it handles
+         * #XM (CR4.OSXMMEXCPT). */
+        if (v->fault_vector == EXC_XM && !(v->cr4 & 0x400))
+            cpu_exception(v, EXC_UD, -1);
+        else
+            cpu_exception(v, (int)v->fault_vector, v->fault_error);
         break;
     case FAULT_SMC:
         dbt_smc_fault(v->dbt, v);
@@ -132,6 +137,9 @@ static void handle_exit(struct vcpu *v)
     case EXIT_PAGE:
         on_page(v);
         break;
+    case EXIT_EXCEPTION:
+        cpu_exception(v, (int)v->exit_arg, v->exit_arg == EXC_GP ? 0 : -1);
+        break;
     case EXIT_INTERRUPT:
         vcpu_unkick(v);
         if (v->stop_requested) {
@@ -144,6 +152,46 @@ static void handle_exit(struct vcpu *v)
     }
 }
 
+/* Did the instruction run under single step complete (rather than fault,
+ * or stop to have its memory access served and be resumed)? */
+static bool step_completed(const struct vcpu *v, uint64_t events)
+{
+    if (v->events != events || v->shutdown || v->resume)
+        return false;
+    switch (v->exit_reason) {
+    case EXIT_CHAIN:
+    case EXIT_LOOKUP:
+    case EXIT_EMULATE:
+        return !v->slow.pending;
+    default:
+        return false;
+    }
+}
+
+/* TF: one instruction at a time, then a #DB trap with DR6.BS. */
+static void step_begin(struct vcpu *v)
+{
+    if (!v->stepping && (v->eflags & EFL_TF) && !v->resume) {
+        v->stepping = true;
+        dbt_step_next(v->dbt);
+    }
+}
+
+static void step_end(struct vcpu *v, uint64_t events)
+{
+    if (!v->stepping)
+        return;
+    if (step_completed(v, events)) {
+        v->stepping = false;
+        v->dr[6] |= 0x4000; /* BS */
+        cpu_exception(v, EXC_DB, -1);
+    } else if (v->events != events || v->shutdown) {
+        v->stepping = false; /* it faulted: the handler runs instead */
+    } else if (!v->resume && !v->slow.pending) {
+        dbt_step_next(v->dbt); /* run it again, still one instruction */
+    }
+}
+
 int cpu_run(struct vcpu *v)
 {
     while (!v->shutdown && !v->reset_requested) {
@@ -151,6 +199,8 @@ int cpu_run(struct vcpu *v)
             wait_halted(v);
             continue;
         }
+        step_begin(v);
+        uint64_t events = v->events;
         if (v->resume) {
             v->resume = false;
             v->enter_target = v->exit_resume;
@@ -161,6 +211,7 @@ int cpu_run(struct vcpu *v)
         bt_enter(v);
         merge_flags(v);
         handle_exit(v);
+        step_end(v, events);
     }
     return v->exit_status;
 }

@@ -4,7 +4,7 @@
 
 static const char *const exit_names[EXIT_MAX] = {
     "none", "chain", "jump-cache miss", "emulate", "undefined",
-    "interrupt", "host fault", "budget", "shadow miss / page cross"};
+    "interrupt", "host fault", "budget", "exception", "shadow miss / page cross"};
 
 static const char *const vec_names[32] = {
     "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "9",

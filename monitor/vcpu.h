@@ -68,6 +68,7 @@ enum exit_reason {
     EXIT_INTERRUPT, /* the poll page was armed: deliver an event */
     EXIT_FAULT,     /* host fault in translated code; see fault_* fields */
     EXIT_BUDGET,    /* the run budget ran out */
+    EXIT_EXCEPTION, /* raise exception exit_arg at eip (e.g. #NM) */
     EXIT_PAGE,      /* shadow miss or page-crossing access; exit_arg says
                        which (PAGE_ARG_*), exit_resume where to go on */
     EXIT_MAX
@@ -171,6 +172,8 @@ struct vcpu {
     bool intr_shadow;     /* STI / MOV SS: no interrupt before the next insn */
     bool halted;
     bool resume;          /* re-enter at exit_resume (after a shadow fill) */
+    bool stepping;        /* an instruction started with TF set is running */
+    uint64_t events;      /* exceptions and interrupts delivered so far */
     bool shutdown;        /* triple fault or power-off: stop the machine */
     bool reset_requested;
     int exit_status;      /* process exit status when shutdown is set */

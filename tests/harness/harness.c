@@ -151,6 +151,7 @@ void harness_run(struct harness *h, struct harness_state *st,
 {
     struct vcpu *v = h->v;
     vcpu_set_flat32(v, st->eip);
+    v->cr4 = 0x600; /* OSFXSR | OSXMMEXCPT: an OS that has enabled SSE */
     memcpy(v->regs, st->regs, sizeof(v->regs));
     v->eflags = st->eflags | EFL_FIXED;
     memcpy(v->fpu_guest, st->fpu, 512);

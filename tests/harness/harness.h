@@ -26,7 +26,8 @@ struct harness_result {
                            the machine some other way) */
 };
 
-/* A flat 32-bit ring-0 machine with ram_mb MiB, paging off. NULL on error. */
+/* A flat 32-bit ring-0 machine with ram_mb MiB, paging off, and SSE
+ * enabled by the "OS" (CR4.OSFXSR and OSXMMEXCPT set). NULL on error. */
 struct harness *harness_create(uint32_t ram_mb);
 void harness_destroy(struct harness *h);
 
