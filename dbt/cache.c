@@ -12,7 +12,6 @@
 #include <time.h>
 
 #define PCMAP_PER_BLOCK_AVG 16
-#define JC_INVALID_TAG 1 /* tag + eip never wraps to 0 for a 32-bit eip */
 
 struct dbt *dbt_create(size_t cache_bytes)
 {
@@ -80,12 +79,6 @@ static unsigned hash_key(uint32_t linear, uint32_t mode)
     return h >> (32 - HASH_BITS);
 }
 
-static void jc_clear(struct vcpu *v)
-{
-    for (size_t i = 0; i < JC_SIZE; i++)
-        v->jc_tag[i] = JC_INVALID_TAG;
-}
-
 /* Make every write-protected code page writable again. */
 static void unprotect_all(struct dbt *d, struct vcpu *v)
 {
@@ -148,12 +141,17 @@ void dbt_flush(struct dbt *d, struct vcpu *v)
     d->nblocks = 0;
     d->npcmap = 0;
     memset(d->hash, 0, sizeof(d->hash));
-    jc_clear(v);
+    vcpu_jc_clear(v);
 }
 
 void dbt_jc_fill(struct vcpu *v, struct block *b)
 {
     size_t i = b->eip & (JC_SIZE - 1);
+    if (v->jc_tag[i] == JC_INVALID_TAG && v->njc_used <= JC_USED_MAX) {
+        if (v->njc_used < JC_USED_MAX)
+            v->jc_used[v->njc_used] = (uint32_t)i;
+        v->njc_used++; /* JC_USED_MAX + 1: too many, clear it all */
+    }
     v->jc_tag[i] = (uint64_t)0 - b->eip;
     v->jc_host[i] = b->host;
 }

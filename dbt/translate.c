@@ -190,8 +190,7 @@ static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
             emit_shrx_r32(e, HR_T2, HR_ADDR, HR_T1);
         }
         emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8, table));
-        if (!t->low_faults)
-            gen_jump_if_zero_flagfree(t, HR_T2, kind);
+        gen_jump_if_zero_flagfree(t, HR_T2, kind);
         return;
     }
     emit_mov_r32_imm32(e, HR_T1, 12);

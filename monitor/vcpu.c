@@ -22,7 +22,6 @@ _Static_assert(offsetof(struct vcpu, fpu_guest) == VCPU_OFF_FPU_GUEST,
 _Static_assert(offsetof(struct vcpu, fpu_host) == VCPU_OFF_FPU_HOST,
                "vcpu layout");
 
-#define JC_INVALID_TAG 1 /* tag + eip never wraps to 0 for a 32-bit eip */
 
 struct vcpu *vcpu_create(void)
 {
@@ -32,6 +31,7 @@ struct vcpu *vcpu_create(void)
         return NULL;
     struct vcpu *v = p;
     v->exit_fn = bt_exit;
+    v->njc_used = JC_USED_MAX + 1; /* the first clear covers everything */
     vcpu_fpu_reset(v);
     v->test_event_vector = -1;
     v->deferred_vector = -1;
@@ -58,17 +58,34 @@ void vcpu_fpu_reset(struct vcpu *v)
     __asm__ volatile("fxrstor64 %0" : : "m"(v->fpu_host));
 }
 
+/* Cleared on every CR3 load and mode change, so only the slots filled
+ * since are touched (a full clear writes 512 KiB). */
 void vcpu_jc_clear(struct vcpu *v)
 {
-    for (size_t i = 0; i < JC_SIZE; i++)
-        v->jc_tag[i] = JC_INVALID_TAG;
+    if (v->njc_used > JC_USED_MAX) {
+        for (size_t i = 0; i < JC_SIZE; i++)
+            v->jc_tag[i] = JC_INVALID_TAG;
+    } else {
+        for (uint32_t i = 0; i < v->njc_used; i++)
+            v->jc_tag[v->jc_used[i]] = JC_INVALID_TAG;
+    }
+    v->njc_used = 0;
 }
 
 void vcpu_jc_clear_page(struct vcpu *v, uint32_t la)
 {
-    size_t first = (la & ~0xfffu) & (JC_SIZE - 1);
-    for (size_t i = first; i < first + 4096; i++)
-        v->jc_tag[i] = JC_INVALID_TAG;
+    if (v->njc_used > JC_USED_MAX) {
+        size_t first = (la & ~0xfffu) & (JC_SIZE - 1);
+        for (size_t i = first; i < first + 4096; i++)
+            v->jc_tag[i] = JC_INVALID_TAG;
+        return;
+    }
+    for (uint32_t i = 0; i < v->njc_used; i++) {
+        uint32_t slot = v->jc_used[i];
+        uint32_t eip = (uint32_t)(0 - v->jc_tag[slot]);
+        if (v->jc_tag[slot] != JC_INVALID_TAG && (eip >> 12) == (la >> 12))
+            v->jc_tag[slot] = JC_INVALID_TAG;
+    }
 }
 
 /* A flat 4 GiB segment: present, DPL 0, 32-bit, page granular. */

@@ -100,6 +100,10 @@ struct segment {
 
 /* Number of jump-cache entries (indexed by the low 16 bits of guest EIP). */
 #define JC_SIZE 65536
+/* A tag that never matches: tag + eip cannot wrap to 0 for a 32-bit eip. */
+#define JC_INVALID_TAG 1
+/* Filled slots remembered so a flush touches only those. */
+#define JC_USED_MAX 4096
 
 /* Counters printed by --stats. */
 struct vcpu_stats {
@@ -211,6 +215,11 @@ struct vcpu {
         uint32_t la;
         uint32_t size;
     } slow;
+
+    /* Slots of the jump cache filled since it was last cleared; more than
+     * JC_USED_MAX means "clear it all". */
+    uint32_t jc_used[JC_USED_MAX];
+    uint32_t njc_used;
 
     /* Jump cache: tag is -(guest eip) so tag + eip == 0 on a hit. */
     uint64_t jc_tag[JC_SIZE];

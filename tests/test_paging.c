@@ -150,6 +150,7 @@ START_TEST(not_present_gives_pf_with_cr2)
     ck_assert_uint_eq(harness_vcpu(h)->cr2, LIN + 0x2004);
     ck_assert_uint_eq(st.eip, CODE + at);
     /* The same for a write: error code W. */
+    teardown();
     setup();
     map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
     emit_enable_paging(PD1, 0);
@@ -173,6 +174,7 @@ START_TEST(write_protect_honours_cr0_wp)
     run();
     ck_assert_int_eq(res.vector, -1); /* supervisor writes ignore R/W */
     ck_assert(get32(PT_HIGH) & PTE_D);
+    teardown();
     setup();
     map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P);
     emit_enable_paging(PD1, CR0_WP);

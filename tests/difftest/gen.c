@@ -63,7 +63,7 @@ uint32_t gen_value(struct gen *g, int size)
     default: v = gen_r32(g); break;
     }
     if (gen_pct(g, 15))
-        v = (uint32_t)-(int32_t)v;
+        v = 0u - v; /* two's complement negation, defined for all v */
     return size == 1 ? (v & 0xff) : size == 2 ? (v & 0xffff) : v;
 }
 

@@ -777,7 +777,7 @@ void t_bound(struct gen *g)
     if (size == 4)
         store32(g, m, 4, (uint32_t)hi);
     int64_t span = (int64_t)hi - lo + 3;
-    int64_t v = span > 0 ? lo - 1 + (int64_t)gen_below(g, (uint32_t)(span < 0x7fffffff ? span : 0x7fffffff)) : lo;
+    int64_t v = span > 0 ? (int64_t)lo - 1 + (int64_t)gen_below(g, (uint32_t)(span < 0x7fffffff ? span : 0x7fffffff)) : lo;
     gen_mov_imm(g, reg, (uint32_t)v);
     gen_begin(g);
     emit_op_rm(g, size, 0x62, reg, &m);
