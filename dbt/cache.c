@@ -169,8 +169,7 @@ static struct block *lookup(struct dbt *d, uint32_t eip, uint32_t cs_base,
     return NULL;
 }
 
-/* Physical address of the code at linear la; false if not fetchable. */
-static bool code_phys(struct vcpu *v, uint32_t la, uint32_t *pa)
+bool dbt_code_phys(struct vcpu *v, uint32_t la, uint32_t *pa)
 {
     struct walk w;
     uint32_t err;
@@ -205,7 +204,7 @@ static void protect_block(struct dbt *d, struct vcpu *v, struct block *b)
 {
     uint32_t start = b->cs_base + b->eip, last_pa;
     protect_page(d, v, b->phys);
-    if (b->guest_len && code_phys(v, start + b->guest_len - 1, &last_pa))
+    if (b->guest_len && dbt_code_phys(v, start + b->guest_len - 1, &last_pa))
         protect_page(d, v, last_pa);
 }
 
@@ -248,7 +247,7 @@ static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode,
 struct block *dbt_find(struct dbt *d, struct vcpu *v)
 {
     uint32_t mode = dbt_mode(v), cs_base = v->seg[SEG_CS].base, phys;
-    if (!code_phys(v, cs_base + v->eip, &phys))
+    if (!dbt_code_phys(v, cs_base + v->eip, &phys))
         return translate(d, v, mode, 0, false); /* reports the fetch #PF */
     struct block *b = d->single_step || d->bounce_step
                           ? NULL

@@ -57,6 +57,11 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
                      struct emitter *e, struct block *b, struct pcmap *pcm,
                      uint32_t max_insns, bool bounce);
 
+/* Physical address of code at linear la, for a fetch at the current
+ * privilege (through the page tables when paging is on); false if the
+ * fetch faults. */
+bool dbt_code_phys(struct vcpu *v, uint32_t la, uint32_t *pa);
+
 /* Up to 15 guest code bytes at linear la copied into buf (through the
  * page tables); returns how many are readable. */
 size_t guest_code(struct vcpu *v, uint32_t la, uint8_t *buf);

@@ -1026,22 +1026,6 @@ static void gen_poll(struct tctx *t)
     emit_mov_r32_m32(t->e, HR_T0, VCPU_MEM(VOFF(poll_page)));
 }
 
-/* Physical address of code at linear la, for a fetch at the current
- * privilege; false if the fetch faults (paging). */
-static bool code_phys(struct vcpu *v, uint32_t la, uint32_t *pa)
-{
-    struct walk w;
-    uint32_t err;
-    if (!(v->cr0 & CR0_PG)) {
-        *pa = la;
-        return true;
-    }
-    if (mmu_walk(v, la, ACC_FETCH | (v->cpl == 3 ? ACC_USER : 0), &w, &err))
-        return false;
-    *pa = w.pa;
-    return true;
-}
-
 /*
  * Guest code bytes at linear la: up to 15 bytes copied into buf (through
  * the page tables when paging is on; an instruction may straddle a page).
@@ -1052,7 +1036,7 @@ size_t guest_code(struct vcpu *v, uint32_t la, uint8_t *buf)
     size_t n = 0;
     while (n < INSN_MAX_LEN) {
         uint32_t pa;
-        if (!code_phys(v, la + (uint32_t)n, &pa) || pa >= v->ram_size)
+        if (!dbt_code_phys(v, la + (uint32_t)n, &pa) || pa >= v->ram_size)
             break;
         size_t in_page = 4096 - ((la + n) & 0xfff);
         size_t chunk = INSN_MAX_LEN - n < in_page ? INSN_MAX_LEN - n : in_page;

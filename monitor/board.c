@@ -139,11 +139,7 @@ static int create_cpu(struct machine *m, char *err, size_t errlen)
         return -1;
     }
     struct vcpu *v = m->vcpu;
-    v->dbt = m->dbt;
-    v->shadow = &m->shadow;
-    v->phys_base = (uint64_t)(uintptr_t)m->win.base;
-    v->ram = m->win.ram;
-    v->ram_size = m->win.ram_size;
+    vcpu_attach(v, m->dbt, &m->shadow, &m->win);
     v->io_read = port_read;
     v->io_write = port_write;
     v->io_opaque = m;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The virtual CPU: allocation, reset state, and kicks from other threads. */
 #include "monitor/vcpu.h"
+#include "mmu/window.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -37,6 +38,16 @@ struct vcpu *vcpu_create(void)
     v->deferred_vector = -1;
     vcpu_jc_clear(v);
     return v;
+}
+
+void vcpu_attach(struct vcpu *v, struct dbt *d, struct shadow *s,
+                 const struct window *w)
+{
+    v->dbt = d;
+    v->shadow = s;
+    v->phys_base = (uint64_t)(uintptr_t)w->base;
+    v->ram = w->ram;
+    v->ram_size = w->ram_size;
 }
 
 void vcpu_destroy(struct vcpu *v)

@@ -250,6 +250,11 @@ struct vcpu {
 struct vcpu *vcpu_create(void);
 void vcpu_destroy(struct vcpu *v);
 
+/* Connect the vCPU to its translator, shadow tables and guest memory. */
+struct window;
+void vcpu_attach(struct vcpu *v, struct dbt *d, struct shadow *s,
+                 const struct window *w);
+
 /* Put the vCPU in the state the Multiboot spec gives at kernel entry. */
 void vcpu_set_flat32(struct vcpu *v, uint32_t eip);
 

@@ -3,6 +3,8 @@
 #include "dbt/decode.h"
 #include "monitor/vcpu.h"
 
+#include "tests/check_main.h"
+
 #include <check.h>
 #include <string.h>
 
@@ -171,9 +173,5 @@ int main(void)
     tcase_add_test(tc, prefixes);
     tcase_add_test(tc, invalid_and_truncated);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run(s);
 }

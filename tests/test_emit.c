@@ -4,6 +4,8 @@
 #include "dbt/emit.h"
 
 #include <capstone/capstone.h>
+#include "tests/check_main.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
@@ -207,9 +209,5 @@ int main(void)
     tcase_add_test(tc, rel8_binding);
     tcase_add_test(tc, overflow_is_detected);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run(s);
 }

@@ -5,6 +5,8 @@
 #include "mmu/walk.h"
 #include "monitor/vcpu.h"
 
+#include "tests/check_main.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,9 +395,5 @@ int main(void)
     tcase_add_test(tc, stack_and_calls_with_paging);
     tcase_add_test(tc, rep_movs_across_scattered_frames);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run(s);
 }

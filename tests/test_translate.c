@@ -5,6 +5,8 @@
 #include "dbt/dbt.h"
 #include "monitor/vcpu.h"
 
+#include "tests/check_main.h"
+
 #include <check.h>
 #include <string.h>
 
@@ -385,9 +387,5 @@ int main(void)
     tcase_add_test(tc, bit_offset_reaches_far_dword);
     tcase_add_test(tc, maskmovq_stores_selected_bytes);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return check_run(s);
 }

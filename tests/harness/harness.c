@@ -86,11 +86,7 @@ struct harness *harness_create(uint32_t ram_mb)
         return NULL;
     }
     struct vcpu *v = h->v;
-    v->dbt = h->dbt;
-    v->shadow = &h->shadow;
-    v->phys_base = (uint64_t)(uintptr_t)h->win.base;
-    v->ram = h->win.ram;
-    v->ram_size = h->win.ram_size;
+    vcpu_attach(v, h->dbt, &h->shadow, &h->win);
     v->test_stop_on_hlt = true;
     v->test_stop_on_event = true;
     v->no_reboot = true;
