@@ -2,7 +2,6 @@
 /* Translation: guest instructions to host code, identity where possible. */
 #include "dbt/internal.h"
 #include "mmu/shadow.h"
-#include "mmu/walk.h"
 #include "monitor/vcpu.h"
 
 #include <stddef.h>

@@ -36,7 +36,8 @@ static int translate(struct vcpu *v, uint32_t la, bool write, uint32_t *pa)
 {
     struct walk w;
     uint32_t err;
-    unsigned acc = (write ? ACC_WRITE : 0) | (v->cpl == 3 ? ACC_USER : 0);
+    bool user = v->cpl == 3 && !v->sys_access;
+    unsigned acc = (write ? ACC_WRITE : 0) | (user ? ACC_USER : 0);
     if (mmu_walk(v, la, acc, &w, &err) == 0) {
         *pa = w.pa;
         return 0;
