@@ -669,6 +669,12 @@ void cpu_exception(struct vcpu *v, int vector, int32_t err)
     raise_event(v, vector, err, v->eip, trap);
 }
 
+void cpu_interrupt(struct vcpu *v, int vector)
+{
+    v->stats.interrupts++;
+    raise_event(v, vector, -1, v->eip, false);
+}
+
 void cpu_soft_interrupt(struct vcpu *v, int vector, uint32_t next_eip)
 {
     raise_event(v, vector, -1, next_eip, true);

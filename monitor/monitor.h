@@ -32,6 +32,9 @@ void cpu_exception(struct vcpu *v, int vector, int32_t err);
 void cpu_begin_insn(struct vcpu *v);
 void cpu_end_insn(struct vcpu *v);
 
+/* Deliver an external interrupt (from the INTR line) at the current EIP. */
+void cpu_interrupt(struct vcpu *v, int vector);
+
 /* Deliver a software interrupt (INT n) with return address next_eip. */
 void cpu_soft_interrupt(struct vcpu *v, int vector, uint32_t next_eip);
 

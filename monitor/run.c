@@ -93,18 +93,48 @@ static void on_fault(struct vcpu *v)
 }
 
 /*
- * HLT: sleep until an interrupt can arrive. No device raises interrupts
- * yet, so a halted guest stays halted, as on hardware; the host thread
- * sleeps instead of spinning.
+ * HLT: sleep until an interrupt can arrive; the board's idle callback
+ * waits for the next device deadline, so the host thread sleeps instead
+ * of spinning. With interrupts disabled (or no interrupt source) nothing
+ * can wake the guest, as on hardware.
  */
 static void wait_halted(struct vcpu *v)
 {
-    if (!(v->eflags & EFL_IF))
-        fprintf(stderr, "bt386: the guest halted with interrupts disabled "
-                        "at %04x:%08x; nothing can wake it (Ctrl-C quits)\n",
-                v->seg[SEG_CS].sel, v->eip);
+    if ((v->eflags & EFL_IF) && v->idle) {
+        v->idle(v->intr_opaque);
+        return;
+    }
+    fprintf(stderr, "bt386: the guest halted with interrupts disabled "
+                    "at %04x:%08x; nothing can wake it (Ctrl-C quits)\n",
+            v->seg[SEG_CS].sel, v->eip);
     for (;;)
         pause();
+}
+
+/*
+ * The interrupt window: after STI (or MOV SS, POP SS) one more instruction
+ * runs before an interrupt may be taken; it runs as its own block. Then,
+ * with IF set, a requested interrupt is acknowledged and delivered.
+ */
+static void check_interrupts(struct vcpu *v)
+{
+    if (v->intr_shadow) {
+        if (!v->shadow_armed) {
+            v->shadow_armed = true;
+            dbt_step_next(v->dbt);
+            return;
+        }
+        if (v->resume || v->slow.pending) {
+            dbt_step_next(v->dbt); /* the instruction is not done yet */
+            return;
+        }
+        v->intr_shadow = v->shadow_armed = false;
+    }
+    if ((v->eflags & EFL_IF) && v->intr_pending && !v->resume &&
+        !v->slow.pending && v->intr_pending(v->intr_opaque)) {
+        v->halted = false;
+        cpu_interrupt(v, v->intr_ack(v->intr_opaque));
+    }
 }
 
 /* Handle one exit from translated code. */
@@ -196,9 +226,14 @@ int cpu_run(struct vcpu *v)
 {
     while (!v->shutdown && !v->reset_requested) {
         if (v->halted) {
-            wait_halted(v);
+            check_interrupts(v);
+            if (v->halted)
+                wait_halted(v);
             continue;
         }
+        check_interrupts(v);
+        if (v->halted || v->shutdown)
+            continue;
         step_begin(v);
         uint64_t events = v->events;
         if (v->resume) {

@@ -120,6 +120,7 @@ struct vcpu_stats {
     uint64_t smc_flushes;      /* translations dropped for written code */
     uint64_t shadow_fills;     /* shadow entries filled from guest tables */
     uint64_t slow_accesses;    /* accesses done through the bounce buffer */
+    uint64_t interrupts;       /* external interrupts delivered */
 };
 
 /*
@@ -192,6 +193,17 @@ struct vcpu {
     bool test_stop_on_event;
     int test_event_vector;     /* -1: none */
     int32_t test_event_error;  /* error code, or -1 */
+
+    /* The INTR line, wired by the board (the PIC): is an interrupt
+     * requested, and the acknowledge cycle that returns its vector. */
+    bool (*intr_pending)(void *opaque);
+    int (*intr_ack)(void *opaque);
+    void *intr_opaque;
+    bool shadow_armed;    /* the one instruction after STI/MOV SS is running */
+    /* Called when the vCPU is halted with interrupts enabled: wait until
+     * something may have happened (a device deadline), then return. NULL:
+     * nothing can ever wake it. */
+    void (*idle)(void *opaque);
 
     /* Port I/O, wired by the board; dbt never sees devices directly. */
     uint32_t (*io_read)(void *opaque, uint16_t port, unsigned size);

@@ -364,6 +364,78 @@ START_TEST(maskmovq_stores_selected_bytes)
 }
 END_TEST
 
+/* A fake INTR line: one request for vector 0x40. */
+static int intr_left;
+static bool fake_pending(void *opaque)
+{
+    return intr_left > 0;
+}
+static int fake_ack(void *opaque)
+{
+    intr_left--;
+    return 0x40;
+}
+
+/* GDT (flat code 0x08, data 0x10) at 0x2000, IDT at 0x1000 with an
+ * interrupt gate for vector 0x40 to `handler`, and their descriptors. */
+static void setup_tables(uint32_t handler)
+{
+    uint64_t gdt[3] = {0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull};
+    uint64_t gate = (handler & 0xffff) | (uint64_t)0x08 << 16 |
+                    (uint64_t)0x8e00 << 32 | (uint64_t)(handler >> 16) << 48;
+    uint8_t idtr[6] = {0xff, 0x07, 0x00, 0x10, 0, 0};
+    uint8_t gdtr[6] = {0x17, 0x00, 0x00, 0x20, 0, 0};
+    harness_write(h, 0x2000, gdt, sizeof(gdt));
+    harness_write(h, 0x1000 + 0x40 * 8, &gate, 8);
+    harness_write(h, DATA + 0x100, idtr, 6);
+    harness_write(h, DATA + 0x108, gdtr, 6);
+}
+
+START_TEST(interrupt_waits_for_sti_shadow)
+{
+    static const uint8_t code[] = {
+        0x0f, 0x01, 0x15, 0x08, 0x01, 0x20, 0x00, /* lgdt [DATA+0x108] */
+        0x0f, 0x01, 0x1d, 0x00, 0x01, 0x20, 0x00, /* lidt [DATA+0x100] */
+        0xfb,                                     /* sti */
+        0xb8, 0x07, 0x00, 0x00, 0x00,             /* mov eax, 7 (shadow) */
+        0xb8, 0x08, 0x00, 0x00, 0x00,             /* mov eax, 8 */
+        0xf4,                                     /* hlt */
+    };
+    static const uint8_t handler[] = {
+        0xa3, 0x00, 0x00, 0x20, 0x00, /* mov [DATA], eax */
+        0xcf,                         /* iret */
+    };
+    setup_tables(CODE + 0x100);
+    harness_write(h, CODE + 0x100, handler, sizeof(handler));
+    harness_deliver_exceptions(h, 1);
+    intr_left = 1;
+    harness_set_intr(h, fake_pending, fake_ack, NULL);
+    run(code, sizeof(code));
+    ck_assert_int_eq(intr_left, 0);
+    ck_assert_uint_eq(rd32(DATA), 7); /* taken after the shadowed mov */
+    ck_assert_uint_eq(st.regs[R_EAX], 8);
+    ck_assert_uint_eq(harness_vcpu(h)->stats.interrupts, 1);
+}
+END_TEST
+
+START_TEST(interrupt_held_while_if_clear)
+{
+    static const uint8_t code[] = {
+        0x0f, 0x01, 0x15, 0x08, 0x01, 0x20, 0x00, /* lgdt [DATA+0x108] */
+        0x0f, 0x01, 0x1d, 0x00, 0x01, 0x20, 0x00, /* lidt [DATA+0x100] */
+        0xb8, 0x07, 0x00, 0x00, 0x00,             /* mov eax, 7 */
+        0xf4,                                     /* hlt */
+    };
+    setup_tables(CODE + 0x100);
+    harness_deliver_exceptions(h, 1);
+    intr_left = 1;
+    harness_set_intr(h, fake_pending, fake_ack, NULL);
+    run(code, sizeof(code));
+    ck_assert_int_eq(intr_left, 1); /* never acknowledged */
+    ck_assert_uint_eq(rd32(DATA), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("translate");
@@ -386,6 +458,8 @@ int main(void)
     tcase_add_test(tc, rep_movs_over_code);
     tcase_add_test(tc, bit_offset_reaches_far_dword);
     tcase_add_test(tc, maskmovq_stores_selected_bytes);
+    tcase_add_test(tc, interrupt_waits_for_sti_shadow);
+    tcase_add_test(tc, interrupt_held_while_if_clear);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

@@ -178,6 +178,14 @@ void harness_run_budget(struct harness *h, struct harness_state *st,
     h->v->stop_requested = false;
 }
 
+void harness_set_intr(struct harness *h, bool (*pending)(void *),
+                      int (*ack)(void *), void *opaque)
+{
+    h->v->intr_pending = pending;
+    h->v->intr_ack = ack;
+    h->v->intr_opaque = opaque;
+}
+
 void harness_deliver_exceptions(struct harness *h, int on)
 {
     h->v->test_stop_on_event = !on;

@@ -4,6 +4,7 @@
 #ifndef BT386_TESTS_HARNESS_H
 #define BT386_TESTS_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,11 @@ void harness_run_budget(struct harness *h, struct harness_state *st,
 /* Deliver exceptions through the guest's IDT (with #DF and triple fault)
  * instead of stopping at the first one. */
 void harness_deliver_exceptions(struct harness *h, int on);
+
+/* Connect a fake INTR line: pending() says whether an interrupt is
+ * requested, ack() returns its vector (the PIC's acknowledge cycle). */
+void harness_set_intr(struct harness *h, bool (*pending)(void *),
+                      int (*ack)(void *), void *opaque);
 
 /* The vCPU (for --stats-like counters in tests). */
 struct vcpu *harness_vcpu(struct harness *h);
