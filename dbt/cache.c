@@ -313,11 +313,28 @@ const struct pcmap *dbt_pcmap_at(const struct block *b, const void *pc)
     return best;
 }
 
+/* Instructions the monitor emulates are decoded again at every exit;
+ * remembering them saves a Capstone decode each time. Code writes flush
+ * the translations, and with them (by generation) these. */
 bool dbt_decode_at(struct dbt *d, struct vcpu *v, uint32_t eip,
                    struct insn *out)
 {
+    uint32_t linear = v->seg[SEG_CS].base + eip, mode = dbt_mode(v), phys;
+    if (!dbt_code_phys(v, linear, &phys))
+        return false;
+    struct decoded *c = &d->decoded[(linear ^ (linear >> 8)) % DECODED_SLOTS];
+    if (c->generation == d->generation + 1 && c->linear == linear &&
+        c->phys == phys && c->mode == mode && c->in.eip == eip) {
+        *out = c->in;
+        return true;
+    }
     uint8_t buf[INSN_MAX_LEN];
-    size_t avail = guest_code(v, v->seg[SEG_CS].base + eip, buf);
-    return avail && decode_insn(d->dec, buf, avail, eip,
-                                dbt_mode(v) & MODE_CODE32, out);
+    size_t avail = guest_code(v, linear, buf);
+    if (!avail || !decode_insn(d->dec, buf, avail, eip, mode & MODE_CODE32, out))
+        return false;
+    /* An instruction straddling two pages is not remembered: the second
+     * page's mapping is not part of the key. */
+    if ((linear & 0xfff) + out->len <= 4096)
+        *c = (struct decoded){linear, phys, mode, d->generation + 1, *out};
+    return true;
 }

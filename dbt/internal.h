@@ -20,6 +20,7 @@
 #define BLOCK_MAX_INSNS 64
 #define BLOCK_MAX_HOST 8192 /* host bytes one block may take, stubs included */
 #define HASH_BITS 16
+#define DECODED_SLOTS 256
 
 struct dbt {
     struct decoder *dec;
@@ -38,6 +39,13 @@ struct dbt {
     uint32_t *protected;
     size_t nprotected, npages;
     bool single_step;       /* next block: one instruction, uncached */
+    /* Decoded instructions for the monitor (EXIT_EMULATE re-reads the
+     * instruction it stopped at); dropped with the translations. */
+    struct decoded {
+        uint32_t linear, phys, mode;
+        uint64_t generation;
+        struct insn in;
+    } decoded[DECODED_SLOTS];
     bool bounce_step;       /* ... and its memory operand is the bounce buffer */
     struct block *hash[1u << HASH_BITS];
 };
