@@ -560,7 +560,7 @@ static void emu_mov_sreg(struct emu *x, uint8_t op)
     if (!rm_read(x, 2, &val) || cpu_load_seg(x->v, x->in.reg, (uint16_t)val))
         return;
     if (x->in.reg == SEG_SS)
-        x->v->intr_shadow = true;
+        x->v->intr_shadow = x->v->db_shadow = true;
     done(x);
 }
 
@@ -582,7 +582,7 @@ static void emu_pop_sreg(struct emu *x, int seg)
         return;
     }
     if (seg == SEG_SS)
-        x->v->intr_shadow = true;
+        x->v->intr_shadow = x->v->db_shadow = true;
     done(x);
 }
 

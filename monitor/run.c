@@ -128,7 +128,7 @@ static void check_interrupts(struct vcpu *v)
             dbt_step_next(v->dbt); /* the instruction is not done yet */
             return;
         }
-        v->intr_shadow = v->shadow_armed = false;
+        v->intr_shadow = v->shadow_armed = v->db_shadow = false;
     }
     if ((v->eflags & EFL_IF) && v->intr_pending && !v->resume &&
         !v->slow.pending && v->intr_pending(v->intr_opaque)) {
@@ -213,6 +213,10 @@ static void step_end(struct vcpu *v, uint64_t events)
         return;
     if (step_completed(v, events)) {
         v->stepping = false;
+        if (v->db_shadow) { /* MOV SS/POP SS: the trap waits one insn */
+            v->db_shadow = false;
+            return;
+        }
         v->dr[6] |= 0x4000; /* BS */
         cpu_exception(v, EXC_DB, -1);
     } else if (v->events != events || v->shutdown) {

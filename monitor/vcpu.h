@@ -175,6 +175,7 @@ struct vcpu {
     int32_t deferred_error;
     bool no_reboot;       /* a triple fault stops instead of resetting */
     bool intr_shadow;     /* STI / MOV SS: no interrupt before the next insn */
+    bool db_shadow;       /* MOV SS / POP SS: no single-step #DB either */
     bool halted;
     bool resume;          /* re-enter at exit_resume (after a shadow fill) */
     bool stepping;        /* an instruction started with TF set is running */

@@ -3,3 +3,5 @@
 bt386_unit_test(test_bus test_bus.c bt386_devices)
 bt386_unit_test(test_uart test_uart.c bt386_devices)
 bt386_unit_test(test_debugexit test_debugexit.c bt386_devices)
+bt386_unit_test(test_pic test_pic.c bt386_devices)
+bt386_unit_test(test_pit test_pit.c bt386_devices)
