@@ -29,23 +29,8 @@ if [ $# -eq 0 ]; then
     echo "run-systest.sh: no command given" >&2
     exit 2
 fi
-if ! command -v "$1" >/dev/null 2>&1; then
-    if [ $skip_missing -eq 1 ]; then
-        echo "SKIP: $1 is not installed"
-        exit 77
-    fi
-    echo "FAIL: $1 not found (is it built?)"
-    exit 1
-fi
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-# stdin from /dev/null: with -nographic QEMU would otherwise read the
-# terminal (and put it in raw mode).
-"$@" </dev/null >"$tmp/raw" 2>"$tmp/err"
-status=$?
-tr -d '\r' <"$tmp/raw" >"$tmp/out"
+. "$(dirname "$0")/../lib/run-command.sh"
+run_command "$skip_missing" "$@"
 
 echo "command: $*"
 echo "exit status: $status"
