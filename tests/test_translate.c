@@ -436,6 +436,27 @@ START_TEST(interrupt_held_while_if_clear)
 }
 END_TEST
 
+START_TEST(ring3_paging_start_is_user_mode)
+{
+    static const uint8_t code[] = {
+        0xa1, 0x00, 0x00, 0x20, 0x00, /* mov eax, [DATA] (through paging) */
+        0xfa,                         /* cli: #GP(0) at CPL 3, IOPL 0 */
+        0xf4,                         /* hlt */
+    };
+    uint32_t v = 0x600df00d;
+    harness_write(h, DATA, &v, 4);
+    harness_set_start(h, HARNESS_RING3 | HARNESS_PAGING);
+    run(code, sizeof(code));
+    ck_assert_int_eq(res.vector, EXC_GP);
+    ck_assert_int_eq(res.error, 0);
+    ck_assert_uint_eq(st.eip, CODE + 5);
+    ck_assert_uint_eq(st.regs[R_EAX], 0x600df00d);
+    ck_assert_int_eq(harness_vcpu(h)->cpl, 3);
+    ck_assert(harness_vcpu(h)->cr0 & CR0_PG);
+    ck_assert_uint_ge(harness_vcpu(h)->stats.shadow_fills, 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("translate");
@@ -460,6 +481,7 @@ int main(void)
     tcase_add_test(tc, maskmovq_stores_selected_bytes);
     tcase_add_test(tc, interrupt_waits_for_sti_shadow);
     tcase_add_test(tc, interrupt_held_while_if_clear);
+    tcase_add_test(tc, ring3_paging_start_is_user_mode);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

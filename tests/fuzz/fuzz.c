@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Containment fuzzing: random bytes run as ring-0 guest code (paging off),
- * with random registers and, for half the seeds, exception delivery through
- * whatever descriptor tables the random code sets up. bt386 must never
+ * Containment fuzzing: random bytes run as guest code with random
+ * registers, in all four starts (ring 0 or 3, paging off or on) and, for
+ * half the seeds, with exception delivery through whatever descriptor
+ * tables the random code sets up. bt386 must never
  * crash or hang, and must never write outside the guest's memory: every
  * run ends in HLT, a guest exception, a machine stop with a message, or
  * the time budget. A host canary buffer is checked after every seed.
@@ -65,6 +66,7 @@ static int run_seed(struct harness *h, uint64_t seed, unsigned budget_us)
                                    EFL_OF | EFL_DF);
     harness_default_fpu(h, st.fpu);
     harness_deliver_exceptions(h, (int)(seed & 1));
+    harness_set_start(h, (unsigned)(seed >> 2) & (HARNESS_PAGING | HARNESS_RING3));
     harness_run_budget(h, &st, &res, budget_us);
     if (res.status == VCPU_STOPPED)
         return OUT_BUDGET;

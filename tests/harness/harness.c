@@ -24,6 +24,7 @@ struct harness {
     pthread_cond_t cond;
     struct timespec deadline;
     bool armed, quit, dog_started;
+    unsigned start; /* HARNESS_* */
 };
 
 static void *watchdog(void *opaque)
@@ -142,6 +143,48 @@ void harness_default_fpu(struct harness *h, uint8_t fpu[512])
     memcpy(fpu, h->v->fpu_guest, 512);
 }
 
+void harness_set_start(struct harness *h, unsigned flags)
+{
+    h->start = flags;
+}
+
+/* An identity map of all RAM (4 KiB pages, present, writable, user) in
+ * the top pages of RAM; returns the page directory's address. */
+static uint32_t identity_map(struct harness *h)
+{
+    uint32_t pages = h->win.ram_size >> 12, npt = (pages + 1023) / 1024;
+    uint32_t pd = h->win.ram_size - (npt + 1) * 4096;
+    uint32_t *dir = (uint32_t *)(h->win.ram + pd);
+    memset(dir, 0, 4096);
+    for (uint32_t t = 0; t < npt; t++) {
+        uint32_t *pt = (uint32_t *)(h->win.ram + pd + 4096 * (t + 1));
+        for (uint32_t i = 0; i < 1024; i++) {
+            uint32_t page = t * 1024 + i;
+            pt[i] = page < pages ? (page << 12) | 0x7 : 0;
+        }
+        dir[t] = (pd + 4096 * (t + 1)) | 0x7;
+    }
+    return pd;
+}
+
+/* Apply the start options to the freshly reset vCPU. */
+static void apply_start(struct harness *h)
+{
+    struct vcpu *v = h->v;
+    if (h->start & HARNESS_PAGING) {
+        v->cr3 = identity_map(h);
+        cpu_set_cr0(v, v->cr0 | CR0_PG);
+    }
+    if (h->start & HARNESS_RING3) {
+        for (int s = 0; s < SEG_COUNT; s++) {
+            v->seg[s].attr |= 0x60; /* DPL 3 */
+            v->seg[s].sel |= 3;
+        }
+        v->cpl = 3;
+        cpu_paging_changed(v, false);
+    }
+}
+
 void harness_run(struct harness *h, struct harness_state *st,
                  struct harness_result *res)
 {
@@ -159,6 +202,7 @@ void harness_run(struct harness *h, struct harness_state *st,
     v->test_event_error = -1;
     shadow_flush(&h->shadow);
     dbt_flush(h->dbt, v);
+    apply_start(h);
     res->status = cpu_run(v);
     res->vector = v->test_event_vector;
     res->error = v->test_event_error;

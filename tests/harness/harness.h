@@ -57,6 +57,13 @@ void harness_run_budget(struct harness *h, struct harness_state *st,
  * instead of stopping at the first one. */
 void harness_deliver_exceptions(struct harness *h, int on);
 
+/* How a run starts: paging on (an identity map of all RAM, user and
+ * writable, in the top pages of RAM) and/or at CPL 3 (flat segments with
+ * DPL 3). Applies to every later run. */
+#define HARNESS_PAGING 0x1
+#define HARNESS_RING3 0x2
+void harness_set_start(struct harness *h, unsigned flags);
+
 /* Connect a fake INTR line: pending() says whether an interrupt is
  * requested, ack() returns its vector (the PIC's acknowledge cycle). */
 void harness_set_intr(struct harness *h, bool (*pending)(void *),
