@@ -4,6 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 dir="${1:-build}"
-shift 2>/dev/null || true
+# (dash exits on a failing shift, so only shift what is there)
+if [ $# -gt 0 ]; then shift; fi
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
 cmake --build "$dir" -j "$(nproc)" >/dev/null
