@@ -12,8 +12,6 @@
 #define OP_MOV_R_IMM  0xb8 /* mov r32, imm32 (+r) */
 #define OP_LEA        0x8d
 #define OP_XCHG       0x87
-#define OP_PUSHFQ     0x9c
-#define OP_POPFQ      0x9d
 #define OP_JMP_REL32  0xe9
 #define OP_JMP_REL8   0xeb
 #define OP_JRCXZ      0xe3
@@ -280,16 +278,6 @@ void emit_xor_r32_r32(struct emitter *e, int dst, int src)
     emit_rex(e, false, src, H_NONE, dst, false);
     emit_u8(e, 0x31);
     emit_u8(e, modrm(3, src, dst));
-}
-
-void emit_pushfq(struct emitter *e)
-{
-    emit_u8(e, OP_PUSHFQ);
-}
-
-void emit_popfq(struct emitter *e)
-{
-    emit_u8(e, OP_POPFQ);
 }
 
 static void emit_rel32_to(struct emitter *e, const void *target)

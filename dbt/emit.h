@@ -92,8 +92,6 @@ void emit_not_r32(struct emitter *e, int r);
 void emit_test_r64_r64(struct emitter *e, int a, int b);
 void emit_test_r32_imm32(struct emitter *e, int r, uint32_t imm);
 void emit_xor_r32_r32(struct emitter *e, int dst, int src);
-void emit_pushfq(struct emitter *e);
-void emit_popfq(struct emitter *e);
 
 /* Branches. The _rel32 forms return the offset of their rel32 field so the
  * caller can patch it; emit_patch_rel32 points such a field at `target`. */

@@ -27,7 +27,6 @@ struct mstub {
     size_t resume;    /* emitter offset of the instruction's host code */
     uint32_t eip;     /* the guest instruction */
     uint32_t kind;    /* PAGE_ARG_* >> 32 */
-    bool popf;        /* flags were pushed: pop them first */
 };
 
 #define MAX_MSTUBS 48
@@ -46,7 +45,6 @@ struct tctx {
     uint32_t pcflags; /* PCF_* for this instruction */
     bool flags_live;  /* guest flags are live before this instruction */
     bool bounce;      /* the memory operand is the vCPU's bounce buffer */
-    bool low_faults;  /* a zero shadow entry faults (low 4 GiB reserved) */
     size_t insn_off;  /* emitter offset of this instruction's host code */
     int kind;         /* TR_* of the last instruction (coverage tool) */
     uint32_t page;    /* linear page of the block start */
@@ -111,8 +109,6 @@ static void gen_mstubs(struct tctx *t)
     for (int i = 0; i < t->nmstubs; i++) {
         struct mstub *m = &t->mstubs[i];
         emit_patch_rel32(e->start + m->field, e->p);
-        if (m->popf)
-            emit_popfq(e);
         emit_mov_m32_imm32(e, VCPU_MEM(VCPU_OFF_EIP), m->eip);
         emit_mov_m32_r32(e, VCPU_MEM(VCPU_OFF_EXIT_ARG), HR_ADDR);
         emit_mov_m32_imm32(e, VCPU_MEM(VCPU_OFF_EXIT_ARG + 4), m->kind);
@@ -123,12 +119,12 @@ static void gen_mstubs(struct tctx *t)
     }
 }
 
-static void add_mstub(struct tctx *t, size_t field, uint32_t kind, bool popf)
+static void add_mstub(struct tctx *t, size_t field, uint32_t kind)
 {
     if (t->nmstubs == MAX_MSTUBS)
         return; /* cannot happen: blocks are cut before (see block_full) */
     t->mstubs[t->nmstubs++] = (struct mstub){field, t->insn_off, t->in->eip,
-                                             kind, popf};
+                                             kind};
 }
 
 /*
@@ -145,7 +141,7 @@ static void gen_jump_if_zero_flagfree(struct tctx *t, int r, uint32_t kind)
     size_t over = emit_jmp_rel8(e);
     emit_bind_rel8(e, zero);
     emit_xchg_r64_r64(e, r, H_RCX);
-    add_mstub(t, emit_jmp_rel32(e, e->p), kind, false);
+    add_mstub(t, emit_jmp_rel32(e, e->p), kind);
     emit_bind_rel8(e, over);
 }
 
@@ -200,10 +196,10 @@ static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
         emit_xor_r32_r32(e, HR_T1, HR_ADDR);
         emit_test_r32_imm32(e, HR_T1, 0xfffff000u);
         add_mstub(t, emit_jcc_rel32(e, CC_NE, e->p),
-                  kind | (uint32_t)(PAGE_ARG_CROSS >> 32), false);
+                  kind | (uint32_t)(PAGE_ARG_CROSS >> 32));
     }
     emit_test_r64_r64(e, HR_T2, HR_T2);
-    add_mstub(t, emit_jcc_rel32(e, CC_E, e->p), kind, false);
+    add_mstub(t, emit_jcc_rel32(e, CC_E, e->p), kind);
 }
 
 /* Does segment seg need its base added to offsets? */
@@ -1155,7 +1151,6 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
     uint32_t eip = v->eip, cs_base = v->seg[SEG_CS].base;
     uint32_t n = 0, count;
 
-    t.low_faults = v->shadow && v->shadow->low_reserved;
     t.page = (cs_base + eip) >> 12;
     b->eip = eip;
     b->mode = mode;

@@ -15,9 +15,10 @@
 #define LOW_START 0x10000ull /* below is mmap_min_addr's territory */
 #define LOW_END (1ull << 32)
 
-/* Reserve the host's low 4 GiB so a zero entry faults. Under
- * AddressSanitizer part of it is shadow memory: then translated code
- * tests entries instead (see dbt/translate.c). */
+/* Reserve the host's low 4 GiB so that a zero entry, were one ever used
+ * untested, could only fault. Under AddressSanitizer part of it is shadow
+ * memory and the reservation fails; translated code tests every entry
+ * anyway (see dbt/translate.c). */
 static bool reserve_low(void)
 {
     void *p = mmap((void *)LOW_START, LOW_END - LOW_START, PROT_NONE,
@@ -34,7 +35,7 @@ static bool reserve_low(void)
 
 int shadow_init(struct shadow *s)
 {
-    static bool low_done, low_ok;
+    static bool low_done;
     memset(s, 0, sizeof(*s));
     for (int i = 0; i < 2; i++) {
         void *p = mmap(NULL, SHADOW_VIEW_BYTES, PROT_READ | PROT_WRITE,
@@ -52,10 +53,9 @@ int shadow_init(struct shadow *s)
         return -1;
     }
     if (!low_done) {
-        low_ok = reserve_low();
+        (void)reserve_low();
         low_done = true;
     }
-    s->low_reserved = low_ok;
     return 0;
 }
 

@@ -19,14 +19,14 @@ struct vcpu;
 
 /*
  * An entry is a host delta: host address = delta + linear. Zero means
- * miss: the access then goes to host address `linear`, in the low 4 GiB
- * that bt386 keeps reserved and inaccessible, and faults.
+ * miss; translated code tests for it. Should an untested zero entry ever
+ * be used, the access goes to host address `linear`, in the low 4 GiB that
+ * bt386 keeps reserved and inaccessible, and faults.
  */
 struct shadow {
     uint8_t *view[2];   /* [0] supervisor (CPL 0-2), [1] user (CPL 3) */
     uint32_t *filled;   /* (view << 21 | write << 20 | page) filled since flush */
     size_t nfilled;
-    bool low_reserved;  /* the low 4 GiB is reserved: misses fault */
 };
 
 /* Allocate the tables (lazily backed). Returns 0, or -1 with errno. */
