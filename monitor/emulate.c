@@ -62,11 +62,6 @@ static void ud(struct emu *x)
     cpu_exception(x->v, EXC_UD, -1);
 }
 
-static bool protected_mode(const struct vcpu *v)
-{
-    return (v->cr0 & CR0_PE) && !(v->eflags & EFL_VM);
-}
-
 static int iopl(const struct vcpu *v)
 {
     return (int)((v->eflags & EFL_IOPL) >> 12);
@@ -94,17 +89,9 @@ static void reg_set(struct vcpu *v, int r, int size, uint32_t val)
 }
 
 /* Linear address of the memory operand. */
-static uint32_t emu_ea(const struct emu *x, int32_t extra)
+static uint32_t emu_ea(const struct emu *x)
 {
-    const struct insn *in = &x->in;
-    uint32_t a = (uint32_t)in->mem_disp + (uint32_t)extra;
-    if (in->mem_base >= 0)
-        a += x->v->regs[in->mem_base];
-    if (in->mem_index >= 0)
-        a += x->v->regs[in->mem_index] * (uint32_t)in->mem_scale;
-    if (in->addr16)
-        a &= 0xffff;
-    return x->v->seg[in->mem_seg].base + a;
+    return insn_linear(x->v, &x->in);
 }
 
 /* Read the r/m operand; false if the access faulted. */
@@ -115,7 +102,7 @@ static bool rm_read(struct emu *x, int size, uint32_t *val)
         *val = reg_get(x->v, x->in.rm, size);
         return true;
     }
-    return mmu_read(x->v, emu_ea(x, 0), val, (unsigned)size) == 0;
+    return mmu_read(x->v, emu_ea(x), val, (unsigned)size) == 0;
 }
 
 static bool rm_write(struct emu *x, int size, uint32_t val)
@@ -124,7 +111,7 @@ static bool rm_write(struct emu *x, int size, uint32_t val)
         reg_set(x->v, x->in.rm, size, val);
         return true;
     }
-    return mmu_write(x->v, emu_ea(x, 0), &val, (unsigned)size) == 0;
+    return mmu_write(x->v, emu_ea(x), &val, (unsigned)size) == 0;
 }
 
 static uint32_t imm(const struct insn *in, int off, int size)
@@ -139,7 +126,7 @@ static uint32_t imm(const struct insn *in, int off, int size)
 static void emu_cli(struct emu *x)
 {
     count(x, EMU_CLI);
-    if (protected_mode(x->v) ? x->v->cpl > iopl(x->v)
+    if (cpu_protected_mode(x->v) ? x->v->cpl > iopl(x->v)
                              : ((x->v->eflags & EFL_VM) && iopl(x->v) < 3)) {
         gp0(x);
         return;
@@ -151,7 +138,7 @@ static void emu_cli(struct emu *x)
 static void emu_sti(struct emu *x)
 {
     count(x, EMU_STI);
-    if (protected_mode(x->v) ? x->v->cpl > iopl(x->v)
+    if (cpu_protected_mode(x->v) ? x->v->cpl > iopl(x->v)
                              : ((x->v->eflags & EFL_VM) && iopl(x->v) < 3)) {
         gp0(x);
         return;
@@ -173,18 +160,6 @@ static void emu_pushf(struct emu *x)
         done(x);
 }
 
-/* Which EFLAGS bits POPF and IRET may change at this privilege. */
-static uint32_t writable_flags(const struct vcpu *v)
-{
-    uint32_t m = EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_TF |
-                 EFL_DF | EFL_OF | EFL_NT | EFL_AC | EFL_ID;
-    if (!protected_mode(v) || v->cpl <= iopl(v))
-        m |= EFL_IF;
-    if (!protected_mode(v) || v->cpl == 0)
-        m |= EFL_IOPL;
-    return m;
-}
-
 static void set_flags(struct vcpu *v, uint32_t val, uint32_t mask)
 {
     uint32_t old = v->eflags;
@@ -203,10 +178,7 @@ static void emu_popf(struct emu *x)
     }
     if (!cpu_pop(x->v, &val, x->osize))
         return;
-    uint32_t mask = writable_flags(x->v);
-    if (x->osize == 2)
-        mask &= 0xffff;
-    set_flags(x->v, val, mask);
+    set_flags(x->v, val, cpu_flags_writable(x->v, x->osize));
     done(x);
 }
 
@@ -241,7 +213,7 @@ static void emu_iret(struct emu *x)
     struct vcpu *v = x->v;
     uint32_t eip, cs, flags, esp0 = v->regs[R_ESP];
     count(x, EMU_IRET);
-    if (protected_mode(v)) {
+    if (cpu_protected_mode(v)) {
         cpu_iret(v, x->osize);
         return;
     }
@@ -254,9 +226,7 @@ static void emu_iret(struct emu *x)
         v->regs[R_ESP] = esp0;
         return;
     }
-    uint32_t mask = writable_flags(v) | EFL_RF;
-    if (x->osize == 2)
-        mask &= 0xffff;
+    uint32_t mask = cpu_flags_writable(v, x->osize) | (x->osize == 4 ? EFL_RF : 0);
     cpu_far_jump(v, (uint16_t)cs, eip);
     set_flags(v, flags, mask);
 }
@@ -599,7 +569,7 @@ static bool far_pointer(struct emu *x, bool from_mem, uint32_t *off,
         ud(x);
         return false;
     }
-    uint32_t ea = emu_ea(x, 0), s = 0;
+    uint32_t ea = emu_ea(x), s = 0;
     *off = 0;
     if (mmu_read(x->v, ea, off, (unsigned)x->osize) ||
         mmu_read(x->v, ea + (uint32_t)x->osize, &s, 2))
@@ -612,7 +582,7 @@ static bool far_pointer(struct emu *x, bool from_mem, uint32_t *off,
 static bool is_call_gate(struct vcpu *v, uint16_t sel, uint64_t *g)
 {
     uint32_t addr;
-    if (!protected_mode(v) || (sel & ~3) == 0 || !read_desc(v, sel, g, &addr))
+    if (!cpu_protected_mode(v) || (sel & ~3) == 0 || !read_desc(v, sel, g, &addr))
         return false;
     unsigned type = (unsigned)(*g >> 40) & 0x1f; /* S bit and type */
     return type == 0x04 || type == 0x0c;
@@ -656,7 +626,7 @@ static void emu_far_ret(struct emu *x, uint16_t release)
     struct vcpu *v = x->v;
     uint32_t eip, cs, esp0 = v->regs[R_ESP];
     count(x, EMU_FAR_RET);
-    if (protected_mode(v)) {
+    if (cpu_protected_mode(v)) {
         cpu_far_return(v, x->osize, release);
         return;
     }
@@ -829,7 +799,7 @@ static void emu_bound(struct emu *x)
         ud(x); /* register form: EVEX on later CPUs, #UD on a P6 */
         return;
     }
-    ea = emu_ea(x, 0);
+    ea = emu_ea(x);
     if (mmu_read(x->v, ea, &lo, (unsigned)x->osize) ||
         mmu_read(x->v, ea + (uint32_t)x->osize, &hi, (unsigned)x->osize))
         return;
@@ -849,7 +819,7 @@ static void emu_bound(struct emu *x)
 static void emu_arpl(struct emu *x)
 {
     uint32_t dst;
-    if (!protected_mode(x->v)) {
+    if (!cpu_protected_mode(x->v)) {
         ud(x);
         return;
     }
@@ -947,7 +917,7 @@ static void emu_table_reg(struct emu *x, bool load, bool idt)
         return;
     }
     __typeof__(v->gdtr) *t = idt ? &v->idtr : &v->gdtr;
-    uint32_t ea = emu_ea(x, 0), base = 0;
+    uint32_t ea = emu_ea(x), base = 0;
     uint16_t limit = 0;
     if (load) {
         if (mmu_read(v, ea, &limit, 2) || mmu_read(v, ea + 2, &base, 4))
@@ -996,7 +966,7 @@ static void emu_group7(struct emu *x)
             return;
         }
         if (v->shadow) {
-            uint32_t la = emu_ea(x, 0);
+            uint32_t la = emu_ea(x);
             shadow_invlpg(v->shadow, la);
             vcpu_jc_clear_page(v, la);
         }
@@ -1057,7 +1027,7 @@ static void emu_group6(struct emu *x)
     struct vcpu *v = x->v;
     uint32_t sel = 0;
     count(x, EMU_OTHER);
-    if (!protected_mode(v) || x->in.reg > 5) {
+    if (!cpu_protected_mode(v) || x->in.reg > 5) {
         ud(x);
         return;
     }
@@ -1121,7 +1091,7 @@ static void emu_lar_lsl(struct emu *x, bool lar)
 {
     uint32_t sel, out = 0;
     count(x, EMU_OTHER);
-    if (!protected_mode(x->v)) {
+    if (!cpu_protected_mode(x->v)) {
         ud(x);
         return;
     }

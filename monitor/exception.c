@@ -24,11 +24,6 @@
 #define GATE_TRAP32 0xf
 #define ERR_IDT 0x2 /* error-code bit: the index refers to the IDT */
 
-static bool protected_mode(const struct vcpu *v)
-{
-    return (v->cr0 & CR0_PE) && !(v->eflags & EFL_VM);
-}
-
 /* Fill a segment cache from a descriptor. */
 void seg_from_desc(struct segment *s, uint16_t sel, uint64_t d)
 {
@@ -78,7 +73,7 @@ void set_seg(struct vcpu *v, int seg, const struct segment *s)
     v->seg[seg] = *s;
     v->seg_base[seg] = s->base;
     if (seg == SEG_CS) {
-        int cpl = protected_mode(v) ? (s->sel & 3) : (v->eflags & EFL_VM) ? 3 : 0;
+        int cpl = cpu_protected_mode(v) ? (s->sel & 3) : (v->eflags & EFL_VM) ? 3 : 0;
         if (cpl != v->cpl) {
             v->cpl = cpl;
             cpu_paging_changed(v, false);
@@ -132,7 +127,7 @@ gp:
 int cpu_load_seg(struct vcpu *v, int seg, uint16_t sel)
 {
     struct segment s = v->seg[seg];
-    if (!protected_mode(v)) {
+    if (!cpu_protected_mode(v)) {
         s.sel = sel;
         s.base = (uint32_t)sel << 4;
         set_seg(v, seg, &s);
@@ -167,7 +162,7 @@ int cpu_load_seg(struct vcpu *v, int seg, uint16_t sel)
 static int load_cs_same_level(struct vcpu *v, uint16_t sel)
 {
     struct segment s = v->seg[SEG_CS];
-    if (!protected_mode(v)) {
+    if (!cpu_protected_mode(v)) {
         s.sel = sel;
         s.base = (uint32_t)sel << 4;
         set_seg(v, SEG_CS, &s);
@@ -499,13 +494,12 @@ int cpu_far_return(struct vcpu *v, int osize, uint16_t release)
     return 0;
 }
 
-/* EFLAGS bits IRET may change, decided at the privilege before return. */
-static uint32_t iret_mask(const struct vcpu *v, int osize)
+uint32_t cpu_flags_writable(const struct vcpu *v, int osize)
 {
     int iopl = (int)((v->eflags & EFL_IOPL) >> 12);
     uint32_t m = EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_TF |
-                 EFL_DF | EFL_OF | EFL_NT | EFL_AC | EFL_ID | EFL_RF;
-    if (v->cpl <= iopl)
+                 EFL_DF | EFL_OF | EFL_NT | EFL_AC | EFL_ID;
+    if (v->cpl <= iopl) /* CPL is 0 in real mode, 3 in virtual-8086 mode */
         m |= EFL_IF;
     if (v->cpl == 0)
         m |= EFL_IOPL;
@@ -529,7 +523,8 @@ int cpu_iret(struct vcpu *v, int osize)
         cpu_shutdown(v, 1, "IRET to virtual-8086 mode is not implemented yet");
         return -1;
     }
-    uint32_t mask = iret_mask(v, osize), old_if = v->eflags & EFL_IF;
+    uint32_t mask = cpu_flags_writable(v, osize) | (osize == 4 ? EFL_RF : 0);
+    uint32_t old_if = v->eflags & EFL_IF;
     if (return_to(v, (uint16_t)cs, eip, osize, 0) != 0) {
         v->regs[R_ESP] = esp0;
         return -1;
@@ -540,7 +535,7 @@ int cpu_iret(struct vcpu *v, int osize)
     return 0;
 }
 
-static const char *const vector_names[32] = {
+const char *const cpu_vector_names[32] = {
     "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO",
     "#TS", "#NP", "#SS", "#GP", "#PF", "15", "#MF", "#AC", "#MC", "#XM"};
 
@@ -548,7 +543,8 @@ static void triple_fault(struct vcpu *v, int vector)
 {
     char why[96];
     snprintf(why, sizeof(why), "guest triple fault (%s at %04x:%08x)",
-             vector < 32 && vector_names[vector] ? vector_names[vector] : "?",
+             vector < 32 && cpu_vector_names[vector] ? cpu_vector_names[vector]
+                                                     : "?",
              v->seg[SEG_CS].sel, v->eip);
     if (v->no_reboot) {
         cpu_shutdown(v, 2, why);
@@ -634,7 +630,7 @@ static void raise_event(struct vcpu *v, int vector, int32_t err,
     v->delivering = vector + 1;
     v->delivering_soft = soft;
     v->halted = false;
-    if (!protected_mode(v)) {
+    if (!cpu_protected_mode(v)) {
         if (!deliver_real(v, vector, ret_eip))
             raise_event(v, EXC_GP, ERR_IDT, v->eip, false);
     } else {
@@ -664,7 +660,7 @@ void cpu_exception(struct vcpu *v, int vector, int32_t err)
         return;
     }
     bool trap = vector == EXC_BP || vector == EXC_OF;
-    if (!protected_mode(v) || !has_error_code(vector))
+    if (!cpu_protected_mode(v) || !has_error_code(vector))
         err = -1;
     raise_event(v, vector, err, v->eip, trap);
 }

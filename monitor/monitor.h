@@ -62,6 +62,14 @@ int cpu_call_gate(struct vcpu *v, uint16_t sel, uint64_t g, uint32_t next_eip,
 /* System instructions (monitor/system.c). */
 bool cpu_io_allowed(struct vcpu *v, uint16_t port, int size);
 
+/* "#DE", "#DB", ... by exception vector, for messages and --stats. */
+extern const char *const cpu_vector_names[32];
+
+/* The EFLAGS bits POPF and IRET may change at the current privilege (IF
+ * only with CPL <= IOPL, IOPL only at CPL 0), for an operand size of 2
+ * or 4 bytes. IRET may change RF as well. */
+uint32_t cpu_flags_writable(const struct vcpu *v, int osize);
+
 /* Far jump to sel:eip at the current privilege level; 0 or -1 (faulted). */
 int cpu_far_jump(struct vcpu *v, uint16_t sel, uint32_t eip);
 

@@ -6,10 +6,6 @@ static const char *const exit_names[EXIT_MAX] = {
     "none", "chain", "jump-cache miss", "emulate", "undefined",
     "interrupt", "host fault", "budget", "exception", "shadow miss / page cross"};
 
-static const char *const vec_names[32] = {
-    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "9",
-    "#TS", "#NP", "#SS", "#GP", "#PF", "15", "#MF", "#AC", "#MC", "#XM"};
-
 static void line(FILE *f, const char *label, unsigned long long n)
 {
     fprintf(f, "  %-28s %llu\n", label, n);
@@ -46,7 +42,7 @@ void stats_print(const struct vcpu *v, FILE *f)
         if (!s->exceptions[i])
             continue;
         snprintf(label, sizeof(label), "exception %s",
-                 vec_names[i] ? vec_names[i] : "?");
+                 cpu_vector_names[i] ? cpu_vector_names[i] : "?");
         line(f, label, s->exceptions[i]);
     }
 }

@@ -167,14 +167,10 @@ int sys_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
     return -1;
 }
 
-/* The flat segments SYSENTER/SYSEXIT load, with the given DPL. */
-static struct segment flat(uint16_t sel, bool code, int dpl)
-{
-    uint16_t type = code ? 0xb : 0x3; /* exec/read or read/write, accessed */
-    return (struct segment){sel, 0, 0xffffffffu,
-                            (uint16_t)(type | 0x10 | (dpl << 5) | 0x80 |
-                                       0x400 | 0x800)};
-}
+/* The flat segments SYSENTER/SYSEXIT load: exec/read code and read/write
+ * data, accessed. */
+#define FLAT_CODE 0xb
+#define FLAT_DATA 0x3
 
 int sys_sysenter(struct vcpu *v)
 {
@@ -183,7 +179,8 @@ int sys_sysenter(struct vcpu *v)
         return -1;
     }
     uint16_t cs = (uint16_t)(v->sysenter_cs & ~3u);
-    struct segment c = flat(cs, true, 0), s = flat((uint16_t)(cs + 8), false, 0);
+    struct segment c = seg_flat(cs, FLAT_CODE, 0);
+    struct segment s = seg_flat((uint16_t)(cs + 8), FLAT_DATA, 0);
     v->eflags &= ~(EFL_VM | EFL_IF | EFL_RF);
     set_seg(v, SEG_CS, &c);
     set_seg(v, SEG_SS, &s);
@@ -199,7 +196,8 @@ int sys_sysexit(struct vcpu *v)
         return -1;
     }
     uint16_t cs = (uint16_t)((v->sysenter_cs + 16) | 3);
-    struct segment c = flat(cs, true, 3), s = flat((uint16_t)(cs + 8), false, 3);
+    struct segment c = seg_flat(cs, FLAT_CODE, 3);
+    struct segment s = seg_flat((uint16_t)(cs + 8), FLAT_DATA, 3);
     set_seg(v, SEG_CS, &c);
     set_seg(v, SEG_SS, &s);
     v->regs[R_ESP] = v->regs[R_ECX];

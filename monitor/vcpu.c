@@ -99,20 +99,20 @@ void vcpu_jc_clear_page(struct vcpu *v, uint32_t la)
     }
 }
 
-/* A flat 4 GiB segment: present, DPL 0, 32-bit, page granular. */
-static struct segment flat_segment(uint16_t sel, uint16_t type)
+struct segment seg_flat(uint16_t sel, uint16_t type, int dpl)
 {
-    /* attr: type | S (0x10) | P (0x80) | D/B (0x400) | G (0x800) */
+    /* attr: type | S (0x10) | DPL | P (0x80) | D/B (0x400) | G (0x800) */
     return (struct segment){sel, 0, 0xffffffffu,
-                            (uint16_t)(type | 0x10 | 0x80 | 0x400 | 0x800)};
+                            (uint16_t)(type | 0x10 | (dpl << 5) | 0x80 |
+                                       0x400 | 0x800)};
 }
 
 void vcpu_set_flat32(struct vcpu *v, uint32_t eip)
 {
     memset(v->regs, 0, sizeof(v->regs));
     for (int s = 0; s < SEG_COUNT; s++) {
-        v->seg[s] = s == SEG_CS ? flat_segment(0x08, 0xb) /* code, exec/read, accessed */
-                                : flat_segment(0x10, 0x3); /* data, read/write, accessed */
+        v->seg[s] = s == SEG_CS ? seg_flat(0x08, 0xb, 0) /* code, exec/read, accessed */
+                                : seg_flat(0x10, 0x3, 0); /* data, read/write, accessed */
         v->seg_base[s] = 0;
     }
     v->eip = eip;

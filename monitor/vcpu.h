@@ -259,6 +259,16 @@ struct vcpu {
 #define VCPU_OFF_FPU_GUEST   0x100
 #define VCPU_OFF_FPU_HOST    0x300
 
+/* Protected mode proper (PE set, not virtual-8086). */
+static inline bool cpu_protected_mode(const struct vcpu *v)
+{
+    return (v->cr0 & CR0_PE) && !(v->eflags & EFL_VM);
+}
+
+/* A flat 4 GiB segment cache: `type` (descriptor type bits), present,
+ * 32-bit, page granular, with privilege dpl. */
+struct segment seg_flat(uint16_t sel, uint16_t type, int dpl);
+
 /* Allocate a vCPU (page aligned, zeroed, in reset state); NULL on failure. */
 struct vcpu *vcpu_create(void);
 void vcpu_destroy(struct vcpu *v);
