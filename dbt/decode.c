@@ -258,9 +258,99 @@ static bool flags_conditional(const struct insn *in)
     return false;
 }
 
-static void find_flags(struct insn *in, const cs_x86 *x)
+/*
+ * Flags an instruction reads that Capstone 4 does not report: it lists
+ * ADC, SBB, RCL, RCR, CMC, LAHF and friends as writing the flags but never
+ * as testing them. Liveness must see these reads, or a memory operand's
+ * shadow lookup may clobber the carry they consume.
+ */
+static uint32_t flags_read_extra(unsigned id)
+{
+    switch (id) {
+    case X86_INS_ADC:
+    case X86_INS_SBB:
+    case X86_INS_RCL:
+    case X86_INS_RCR:
+    case X86_INS_CMC:
+    case X86_INS_SALC:
+    case X86_INS_ADCX:
+        return EFL_CF;
+    case X86_INS_ADOX:
+    case X86_INS_INTO:
+        return EFL_OF;
+    case X86_INS_DAA:
+    case X86_INS_DAS:
+    case X86_INS_AAA:
+    case X86_INS_AAS:
+        return EFL_AF | EFL_CF;
+    case X86_INS_LAHF:
+    case X86_INS_PUSHF:
+    case X86_INS_PUSHFD:
+        return ARITH;
+    case X86_INS_DIV:
+    case X86_INS_IDIV:
+        /* Not a read, but #DE pushes the flags from before the divide,
+         * so a lookup for its operand must leave them alone. */
+        return ARITH;
+    default:
+        return 0;
+    }
+}
+
+/*
+ * Flags of x87, MMX and SSE instructions. Capstone 4 is no help there: for
+ * x87 its eflags field holds the FPU condition-code bits instead (a
+ * union), and it lists CMPPS as writing the arithmetic flags. So these
+ * come from a table: the few that touch EFLAGS, and nothing for the rest.
+ */
+static void fp_flags(struct insn *in, unsigned id)
+{
+    switch (id) {
+    case X86_INS_FCOMI:
+    case X86_INS_FCOMIP:
+    case X86_INS_FUCOMI:
+    case X86_INS_FUCOMIP:
+    case X86_INS_COMISS:
+    case X86_INS_COMISD:
+    case X86_INS_UCOMISS:
+    case X86_INS_UCOMISD:
+    case X86_INS_PTEST:
+    case X86_INS_POPCNT:
+        in->flags_written = ARITH;
+        break;
+    case X86_INS_FCMOVB:
+    case X86_INS_FCMOVNB:
+        in->flags_read = EFL_CF;
+        break;
+    case X86_INS_FCMOVE:
+    case X86_INS_FCMOVNE:
+        in->flags_read = EFL_ZF;
+        break;
+    case X86_INS_FCMOVBE:
+    case X86_INS_FCMOVNBE:
+        in->flags_read = EFL_CF | EFL_ZF;
+        break;
+    case X86_INS_FCMOVU:
+    case X86_INS_FCMOVNU:
+        in->flags_read = EFL_PF;
+        break;
+    default:
+        break;
+    }
+}
+
+static void find_flags(struct insn *in, const cs_x86 *x, unsigned id)
 {
     uint64_t f = x->eflags;
+    if (in->groups & (IG_X87 | IG_SIMD)) {
+        fp_flags(in, id);
+        /* These fault after their operand's lookup (#MF, #XM, #GP for
+         * alignment or MXCSR), and the fault must push the flags as they
+         * were: keep the lookup from touching them. */
+        if (in->has_mem)
+            in->flags_read |= ARITH;
+        return;
+    }
     in->flags_read =
         flag_bits(f, X86_EFLAGS_TEST_CF | X86_EFLAGS_PRIOR_CF,
                   X86_EFLAGS_TEST_PF | X86_EFLAGS_PRIOR_PF,
@@ -275,24 +365,95 @@ static void find_flags(struct insn *in, const cs_x86 *x)
         X86_EFLAGS_MODIFY_ZF | X86_EFLAGS_RESET_ZF | X86_EFLAGS_SET_ZF | X86_EFLAGS_UNDEFINED_ZF,
         X86_EFLAGS_MODIFY_SF | X86_EFLAGS_RESET_SF | X86_EFLAGS_SET_SF | X86_EFLAGS_UNDEFINED_SF,
         X86_EFLAGS_MODIFY_OF | X86_EFLAGS_RESET_OF | X86_EFLAGS_SET_OF | X86_EFLAGS_UNDEFINED_OF);
+    in->flags_read |= flags_read_extra(id);
     if (flags_conditional(in)) {
         in->flags_read |= in->flags_written;
         in->flags_written = 0;
     }
 }
 
-/* Size and access of the (first) memory operand, from Capstone. */
+/*
+ * Whether the memory operand is written, from the opcode map (SDM Vol. 2,
+ * Appendix A). Capstone 4's operand access bits cannot be trusted for
+ * this: it calls SETcc, RCL/RCR, CMPXCHG, FSTP, MOVUPS and MOVQ stores
+ * reads, which would let them write through a read-only shadow entry.
+ */
+static bool mem_written(const struct insn *in)
+{
+    uint8_t b0 = insn_op(in, 0), reg = in->reg;
+
+    if (b0 == 0x0f) {
+        uint8_t b1 = insn_op(in, 1);
+        switch (b1) {
+        case 0x00: return reg <= 1;              /* SLDT, STR */
+        case 0x01: return reg <= 1 || reg == 4;  /* SGDT, SIDT, SMSW */
+        case 0x11: case 0x13: case 0x17: case 0x29: case 0x2b:
+        case 0x7f: case 0xd6: case 0xe7: case 0xc3:
+        case 0xa4: case 0xa5: case 0xab: case 0xac: case 0xad:
+        case 0xb0: case 0xb1: case 0xb3: case 0xbb: case 0xc0: case 0xc1:
+            return true;
+        case 0x7e: return !in->rep;              /* MOVD r/m32, mm/xmm */
+        case 0xae: return reg == 0 || reg == 3;  /* FXSAVE, STMXCSR */
+        case 0xba: return reg >= 5;              /* BTS, BTR, BTC */
+        case 0xc7: return reg == 1;              /* CMPXCHG8B */
+        default:   return b1 >= 0x90 && b1 <= 0x9f; /* SETcc */
+        }
+    }
+    if (b0 < 0x40 && (b0 & 7) <= 1)             /* ALU r/m, r */
+        return (b0 & 0x38) != 0x38;             /* ... but not CMP */
+    switch (b0) {
+    case 0x63: case 0x86: case 0x87: case 0x88: case 0x89: case 0x8c:
+    case 0x8f: case 0xa2: case 0xa3: case 0xc0: case 0xc1: case 0xc6: case 0xc7:
+    case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+        return true;
+    case 0x80: case 0x81: case 0x82: case 0x83:
+        return reg != 7;                        /* all but CMP */
+    case 0xf6: case 0xf7:
+        return reg == 2 || reg == 3;            /* NOT, NEG */
+    case 0xfe: case 0xff:
+        return reg <= 1;                        /* INC, DEC */
+    case 0xd9: return reg == 2 || reg == 3 || reg >= 6; /* FST(P), FNSTENV, FNSTCW */
+    case 0xdb: return (reg >= 1 && reg <= 3) || reg == 7; /* FIST(P), FSTP m80 */
+    case 0xdd: return (reg >= 1 && reg <= 3) || reg >= 6; /* FST(P), FNSAVE, FNSTSW */
+    case 0xdf: return (reg >= 1 && reg <= 3) || reg >= 6; /* FIST(P), FBSTP, FISTP m64 */
+    default:
+        return false;
+    }
+}
+
+/*
+ * Bytes the memory operand covers, where Capstone 4 gets it wrong: the
+ * x87 and SSE state images and FNSTSW. Otherwise Capstone's size.
+ */
+static uint16_t mem_bytes(const struct insn *in, uint16_t cs_size)
+{
+    uint8_t b0 = insn_op(in, 0), reg = in->reg;
+
+    if (b0 == 0x0f && insn_op(in, 1) == 0xae && reg <= 1)
+        return 512;                              /* FXSAVE, FXRSTOR */
+    if (b0 == 0xd9 && (reg == 4 || reg == 6))
+        return in->op16 ? 14 : 28;               /* FLDENV, FNSTENV */
+    if (b0 == 0xdd && (reg == 4 || reg == 6))
+        return in->op16 ? 94 : 108;              /* FRSTOR, FNSAVE */
+    if (b0 == 0xdd && reg == 7)
+        return 2;                                /* FNSTSW m16 */
+    if (b0 == 0x0f && insn_op(in, 1) == 0x01 && reg <= 3)
+        return 6;                                /* SGDT, SIDT, LGDT, LIDT */
+    return cs_size;
+}
+
+/* Size and access of the (first) memory operand. */
 static void find_mem_access(struct insn *in, const cs_x86 *x)
 {
+    uint16_t size = 0;
     for (int i = 0; i < x->op_count; i++) {
-        if (x->operands[i].type != X86_OP_MEM)
-            continue;
-        in->mem_size = x->operands[i].size;
-        uint8_t acc = x->operands[i].access;
-        in->mem_write = (acc & CS_AC_WRITE) || acc == 0;
-        return;
+        if (x->operands[i].type == X86_OP_MEM) {
+            size = x->operands[i].size;
+            break;
+        }
     }
-    in->mem_write = true; /* unknown: assume the worst */
+    in->mem_size = mem_bytes(in, size);
+    in->mem_write = mem_written(in);
 }
 
 static bool has_implicit_esp(const cs_detail *dt)
@@ -371,7 +532,7 @@ bool decode_insn(struct decoder *d, const uint8_t *code, size_t avail,
         out->mem_seg = default_segment(out);
     find_esp_fields(out, x);
     out->implicit_esp = has_implicit_esp(ci->detail);
-    find_flags(out, x);
+    find_flags(out, x, ci->id);
     if (out->has_mem)
         find_mem_access(out, x);
     if (out->has_mem && insn_op(out, 0) == 0x0f) {

@@ -893,6 +893,8 @@ static void gen_0f(struct tctx *t)
         gen_undefined(t); /* XSAVE family: not in the CPU model */
     else if (op == 0xf7)
         gen_maskmov(t);
+    else if (op >= 0x18 && op <= 0x1f && in->has_mem)
+        ; /* PREFETCHh and the hint NOPs: no access, so no lookup either */
     else if (in->bit_offset)
         gen_bit_offset(t);
     else if (in->implicit_esp)

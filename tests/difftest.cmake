@@ -47,11 +47,16 @@ add_test(NAME difftest_targeted
 # Random mixes of all families.
 add_test(NAME difftest_random
          COMMAND difftest --mode random --cases 30000 --length 24 --seed 2)
+# The same with paging on: every memory operand takes the shadow lookup,
+# which must not disturb flags a later instruction reads.
+add_test(NAME difftest_paging
+         COMMAND difftest --mode all --cases 300 --length 24 --seed 4 --paging)
 # The comparison itself: a flipped EAX in bt386's result must fail.
 add_test(NAME difftest_selfcheck
          COMMAND difftest --family alu --cases 5 --corrupt --max-reports 0)
 set_tests_properties(difftest_selfcheck PROPERTIES WILL_FAIL TRUE)
-set_tests_properties(difftest_targeted difftest_random difftest_selfcheck
+set_tests_properties(difftest_targeted difftest_random difftest_paging
+                     difftest_selfcheck
                      PROPERTIES TIMEOUT 600 LABELS difftest)
 # The soak run: at least 10,000,000 executed instructions.
 add_test(NAME difftest_long

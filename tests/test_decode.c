@@ -158,6 +158,80 @@ START_TEST(invalid_and_truncated)
 }
 END_TEST
 
+/* Every instruction that consumes a flag must say so: the liveness pass
+ * lets a memory lookup clobber flags nobody reads. */
+START_TEST(flag_readers)
+{
+    static const struct {
+        uint8_t b[4];
+        uint8_t n;
+        uint32_t reads;
+    } cases[] = {
+        {{0x13, 0x78, 0x10}, 3, EFL_CF},       /* adc edi, [eax+0x10] */
+        {{0x83, 0xd2, 0xff}, 3, EFL_CF},       /* adc edx, -1 */
+        {{0x1b, 0x45, 0xe0}, 3, EFL_CF},       /* sbb eax, [ebp-0x20] */
+        {{0xd1, 0x10}, 2, EFL_CF},             /* rcl dword [eax], 1 */
+        {{0xc1, 0x18, 0x02}, 3, EFL_CF},       /* rcr dword [eax], 2 */
+        {{0xf5}, 1, EFL_CF},                   /* cmc */
+        {{0x9f}, 1, EFL_CF | EFL_ZF | EFL_SF}, /* lahf (and PF, AF) */
+        {{0x0f, 0x42, 0x00}, 3, EFL_CF},       /* cmovb eax, [eax] */
+        {{0x01, 0x00}, 2, 0},                  /* add [eax], eax */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert(dec32(cases[i].b, cases[i].n));
+        ck_assert_msg((in.flags_read & cases[i].reads) == cases[i].reads,
+                      "case %zu reads 0x%x, wants 0x%x", i, in.flags_read,
+                      cases[i].reads);
+        if (!cases[i].reads)
+            ck_assert_uint_eq(in.flags_read, 0);
+    }
+}
+END_TEST
+
+/* Which memory operands are written, and how wide, for forms Capstone 4
+ * describes wrongly (a write taken for a read skips the write check). */
+START_TEST(memory_access)
+{
+    static const struct {
+        uint8_t b[8];
+        uint8_t n;
+        bool write;
+        uint16_t size;
+    } cases[] = {
+        {{0x0f, 0x90, 0x00}, 3, true, 1},        /* seto [eax] */
+        {{0xd1, 0x10}, 2, true, 4},              /* rcl dword [eax], 1 */
+        {{0x0f, 0xb1, 0x00}, 3, true, 4},        /* cmpxchg [eax], eax */
+        {{0x0f, 0xc7, 0x08}, 3, true, 8},        /* cmpxchg8b [eax] */
+        {{0x0f, 0x11, 0x00}, 3, true, 16},       /* movups [eax], xmm0 */
+        {{0x0f, 0x7f, 0x00}, 3, true, 8},        /* movq [eax], mm0 */
+        {{0xf3, 0x0f, 0x7e, 0x00}, 4, false, 8}, /* movq xmm0, [eax] */
+        {{0x66, 0x0f, 0x7e, 0x00}, 4, true, 4},  /* movd [eax], xmm0 */
+        {{0xdd, 0x18}, 2, true, 8},              /* fstp qword [eax] */
+        {{0xd9, 0x38}, 2, true, 2},              /* fnstcw [eax] */
+        {{0xdd, 0x38}, 2, true, 2},              /* fnstsw [eax] */
+        {{0x0f, 0xae, 0x00}, 3, true, 512},      /* fxsave [eax] */
+        {{0x0f, 0xae, 0x08}, 3, false, 512},     /* fxrstor [eax] */
+        {{0xdd, 0x30}, 2, true, 108},            /* fnsave [eax] */
+        {{0xd9, 0x20}, 2, false, 28},            /* fldenv [eax] */
+        {{0xa3, 0, 0, 0x10, 0}, 5, true, 4},     /* mov [0x100000], eax */
+        {{0x39, 0x00}, 2, false, 4},             /* cmp [eax], eax */
+        {{0x80, 0x38, 0x01}, 3, false, 1},       /* cmp byte [eax], 1 */
+        {{0xf7, 0x00, 1, 0, 0, 0}, 6, false, 4}, /* test dword [eax], 1 */
+        {{0xf7, 0x18}, 2, true, 4},              /* neg dword [eax] */
+        {{0xd9, 0x00}, 2, false, 4},             /* fld dword [eax] */
+        {{0x0f, 0xa3, 0x00}, 3, false, 4},       /* bt [eax], eax */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_msg(dec32(cases[i].b, cases[i].n), "case %zu decodes", i);
+        ck_assert_msg(in.has_mem, "case %zu has memory", i);
+        ck_assert_msg(in.mem_write == cases[i].write, "case %zu write %d", i,
+                      in.mem_write);
+        ck_assert_msg(in.mem_size == cases[i].size, "case %zu size %u", i,
+                      in.mem_size);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("decode");
@@ -172,6 +246,8 @@ int main(void)
     tcase_add_test(tc, implicit_stack_use);
     tcase_add_test(tc, prefixes);
     tcase_add_test(tc, invalid_and_truncated);
+    tcase_add_test(tc, flag_readers);
+    tcase_add_test(tc, memory_access);
     suite_add_tcase(s, tc);
     return check_run(s);
 }

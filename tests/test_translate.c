@@ -457,12 +457,40 @@ START_TEST(ring3_paging_start_is_user_mode)
 }
 END_TEST
 
+/* With paging on, each memory operand is looked up in the shadow table;
+ * the lookup must leave alone a carry that a later instruction reads or
+ * that survives to the end. */
+START_TEST(carry_survives_paged_lookups)
+{
+    static const uint8_t code[] = {
+        0x31, 0xc9,                         /* xor ecx, ecx */
+        0xf9,                               /* stc */
+        0xf0, 0xff, 0x44, 0xcc, 0x2a,       /* lock inc dword [esp+ecx*8+0x2a] */
+        0x13, 0x05, 0x00, 0x00, 0x20, 0x00, /* adc eax, [DATA] */
+        0xf9,                               /* stc */
+        0xff, 0x05, 0x04, 0x00, 0x20, 0x00, /* inc dword [DATA+4] */
+        0x0f, 0x92, 0xc3,                   /* setb bl */
+        0xf4,                               /* hlt */
+    };
+    uint32_t v = 41;
+    harness_write(h, DATA, &v, 4);
+    harness_set_start(h, HARNESS_PAGING);
+    st.regs[R_ESP] = STACK - 0x100;
+    run(code, sizeof(code));
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EAX], 42); /* 0 + 41 + CF */
+    ck_assert_uint_eq(st.regs[R_EBX] & 0xff, 1);
+    ck_assert_uint_eq(rd32(DATA + 4), 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("translate");
     TCase *tc = tcase_create("programs");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, alu_and_flags_stay_in_rflags);
+    tcase_add_test(tc, carry_survives_paged_lookups);
     tcase_add_test(tc, esp_renamed_to_its_host_register);
     tcase_add_test(tc, push_pop_call_ret);
     tcase_add_test(tc, indirect_branches_use_the_jump_cache);

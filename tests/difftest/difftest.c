@@ -292,7 +292,7 @@ static void usage(void)
            "                [--mode all|targeted|random] [--insns N] [--list] [--verbose]\n"
            "                [--ref auto|native32|native64|qemu] [--case-seed N]\n"
            "                [--native32 PATH] [--native64 PATH] [--qemu PATH]\n"
-           "                [--max-reports N] [--corrupt]\n");
+           "                [--max-reports N] [--corrupt] [--paging]\n");
 }
 
 static void parse_options(struct options *o, int argc, char **argv)
@@ -303,7 +303,7 @@ static void parse_options(struct options *o, int argc, char **argv)
         {"insns", 1, 0, 'i'}, {"case-seed", 1, 0, 'C'}, {"verbose", 0, 0, 'v'},
         {"list", 0, 0, 'L'}, {"max-reports", 1, 0, 'M'}, {"corrupt", 0, 0, 'X'},
         {"native32", 1, 0, '3'}, {"native64", 1, 0, '6'}, {"qemu", 1, 0, 'q'},
-        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"paging", 0, 0, 'P'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (ch) {
@@ -319,6 +319,7 @@ static void parse_options(struct options *o, int argc, char **argv)
         case 'L': o->list = true; break;
         case 'M': o->max_reports = atoi(optarg); break;
         case 'X': o->corrupt = true; break;
+        case 'P': worker_paging = true; break;
         case '3': o->native32 = optarg; break;
         case '6': o->native64 = optarg; break;
         case 'q': o->qemu = optarg; break;

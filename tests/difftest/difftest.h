@@ -75,7 +75,10 @@ int runner_send(struct runner *r, const struct dt_case *c);
 int runner_recv(struct runner *r, struct dt_outcome *o, const char *what);
 bool runner_probe(struct runner *r, const uint8_t *baseline);
 
-/* worker.c: the bt386 side, in a child process; returns its exit code. */
+/* worker.c: the bt386 side, in a child process; returns its exit code.
+ * With paging set, every case runs with paging on (an identity map), so
+ * each memory operand goes through the shadow-table lookup. */
+extern bool worker_paging;
 int worker_main(int in_fd, int out_fd);
 
 /* compare.c */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The bt386 side of difftest: a child process that runs each case in the
- * real translator through the test harness (flat ring-0 guest, paging off)
- * and answers in the same protocol as the native runner. */
+ * real translator through the test harness (flat ring-0 guest, paging off
+ * or, with --paging, on through an identity map) and answers in the same protocol as the native runner. */
 #include "tests/difftest/difftest.h"
 #include "tests/harness/harness.h"
 
@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #define WORKER_RAM_MB 16
+
+bool worker_paging;
 
 struct worker {
     struct harness *h;
@@ -137,6 +139,8 @@ int worker_main(int in_fd, int out_fd)
         fprintf(stderr, "difftest worker: harness_create failed\n");
         return 2;
     }
+    if (worker_paging)
+        harness_set_start(w.h, HARNESS_PAGING);
     if (worker_hello(&w) != 0)
         return 2;
     for (;;) {
