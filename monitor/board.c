@@ -85,6 +85,17 @@ static void on_kick(int sig)
         vcpu_kick(kick_vcpu);
 }
 
+/* SIGINT, SIGTERM, SIGHUP: stop the guest and leave cleanly (--stats
+ * printed, disk files closed), as QEMU does. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+    if (kick_vcpu)
+        vcpu_request_stop(kick_vcpu);
+}
+
 /* Arm the kick for the PIT's next event: translated code runs without
  * exits for as long as the guest likes, so time must interrupt it. */
 static void arm_kick(struct machine *m)
@@ -140,6 +151,12 @@ static int create_kick_timer(struct machine *m)
     sev.sigev_signo = SIGALRM;
     m->kick_deadline = -1;
     kick_vcpu = m->vcpu;
+    struct sigaction stop = sa;
+    stop.sa_handler = on_stop_signal;
+    if (sigaction(SIGINT, &stop, NULL) != 0 ||
+        sigaction(SIGTERM, &stop, NULL) != 0 ||
+        sigaction(SIGHUP, &stop, NULL) != 0)
+        return -1;
     return sigaction(SIGALRM, &sa, NULL) == 0 &&
                    timer_create(CLOCK_MONOTONIC, &sev, &m->kick_timer) == 0
                ? 0
@@ -228,6 +245,13 @@ static int machine_boot(struct machine *m, char *err, size_t errlen)
     vcpu_set_flat32(v, bi.entry);
     v->regs[R_EAX] = bi.eax;
     v->regs[R_EBX] = bi.ebx;
+    v->regs[R_ESI] = bi.esi;
+    if (bi.cs) {
+        for (int s = 0; s < SEG_COUNT; s++)
+            v->seg[s].sel = s == SEG_CS ? bi.cs : bi.ds;
+        v->gdtr.base = bi.gdt_base;
+        v->gdtr.limit = bi.gdt_limit;
+    }
     v->shutdown = v->reset_requested = false;
     shadow_flush(&m->shadow);
     dbt_flush(m->dbt, v);
@@ -287,6 +311,11 @@ int machine_run(struct machine *m)
     char err[256];
     for (;;) {
         int status = cpu_run(m->vcpu);
+        if (stop_signal) {
+            snprintf(m->vcpu->shutdown_why, sizeof(m->vcpu->shutdown_why),
+                     "terminating on signal %d", (int)stop_signal);
+            return 128 + stop_signal;
+        }
         if (!m->vcpu->reset_requested)
             return status;
         /* Reset: the PC starts over, which for a -kernel boot means

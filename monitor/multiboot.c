@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Multiboot v1 loader: header search, a.out-kludge and ELF images, info. */
 #include "monitor/multiboot.h"
+#include "monitor/linuxboot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,7 +149,7 @@ static int fd_slurp(int fd, uint8_t **buf, size_t *size)
  * Directories are refused up front: open() accepts them on Linux and only
  * read() would fail, with a less direct story.
  */
-static int file_slurp(const char *name, uint8_t **buf, size_t *size)
+int loader_slurp(const char *name, uint8_t **buf, size_t *size)
 {
     struct stat st;
     int e = 0;
@@ -358,18 +359,13 @@ static int elf_load(struct loader *ld)
 }
 
 /*
- * Load the kernel image: refuse a Linux bzImage (its setup header carries
- * "HdrS" at 0x202; checked first since such an image may well contain the
- * Multiboot magic by chance), then find the Multiboot header and load either
- * by its a.out fields or as ELF.
+ * Load the kernel image: find the Multiboot header and load either by its
+ * a.out fields or as ELF.
  */
 static int kernel_load(struct loader *ld)
 {
     const uint32_t known = MB_FLAG_ALIGN | MB_FLAG_MEMINFO | MB_FLAG_VIDEO;
 
-    if (ld->image_size >= 0x206 && memcmp(ld->image + 0x202, "HdrS", 4) == 0)
-        return kernel_fail(ld, "is a Linux bzImage; the Linux boot protocol "
-                               "is not supported yet");
     long off = header_find(ld->image, ld->image_size);
     if (off == -1)
         return kernel_fail(ld, "no Multiboot header in the first %u bytes",
@@ -426,7 +422,7 @@ static int module_load(struct loader *ld, char *item)
     start = align_up(start, PAGE_SIZE);
     if (space)
         *space = '\0';
-    int e = file_slurp(item, &buf, &size);
+    int e = loader_slurp(item, &buf, &size);
     if (e)
         return initrd_fail(ld, item, "%s", strerror(e));
     if (start + size > ld->ram_size) {
@@ -626,9 +622,17 @@ int multiboot_load(const char *path, const char *append, const char *initrd,
     if (ram_size < HIGH_MEM_START)
         return kernel_fail(&ld, "RAM of %u KiB is too small for Multiboot",
                            ram_size >> 10);
-    rc = file_slurp(path, &ld.image, &ld.image_size);
+    rc = loader_slurp(path, &ld.image, &ld.image_size);
     if (rc)
         return kernel_fail(&ld, "%s", strerror(rc));
+    /* A bzImage first: its setup header ("HdrS" at 0x202) is definite,
+     * and such an image may well contain the Multiboot magic by chance. */
+    if (linux_is_bzimage(ld.image, ld.image_size)) {
+        rc = linux_load(path, ld.image, ld.image_size, append, initrd, ram,
+                        ram_size, out, err, errlen);
+        loader_free(&ld);
+        return rc;
+    }
     rc = kernel_load(&ld);
     if (rc == 0)
         rc = modules_load(&ld, initrd);

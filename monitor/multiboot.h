@@ -42,14 +42,24 @@
 #define MB_MMAP_AVAILABLE 1
 #define MB_MMAP_RESERVED  2
 
-/* The machine state a Multiboot kernel is entered with. */
+/* The machine state a kernel is entered with: flat 32-bit protected mode,
+ * paging off, interrupts off. */
 struct boot_info {
     uint32_t entry;        /* physical EIP */
-    uint32_t eax;          /* MB_BOOT_MAGIC */
-    uint32_t ebx;          /* physical address of the information structure */
+    uint32_t eax;          /* Multiboot: MB_BOOT_MAGIC */
+    uint32_t ebx;          /* Multiboot: the information structure */
+    uint32_t esi;          /* Linux: the zero page */
+    uint16_t cs, ds;       /* selectors, or 0 for the defaults 0x08, 0x10 */
+    uint32_t gdt_base;     /* GDTR, when cs is not 0 */
+    uint16_t gdt_limit;
     uint32_t kernel_start; /* lowest physical byte of the kernel image */
     uint32_t kernel_end;   /* one past the highest, bss included */
 };
+
+/*
+ * Read all of file NAME. Returns 0 and a malloc'ed *buf, or an errno value.
+ */
+int loader_slurp(const char *name, uint8_t **buf, size_t *size);
 
 /*
  * Load kernel PATH into guest RAM (host pointer ram, size ram_size bytes,
@@ -57,8 +67,10 @@ struct boot_info {
  * modules from `initrd` (NULL, or QEMU's syntax: comma-separated "file args"
  * list, ",," for a literal comma, each becoming a Multiboot module
  * page-aligned after the kernel, with its string). Fills *out with the entry
- * state. Returns 0, or -1 with a one-line message (no "bt386:" prefix, no
- * newline) in err. On failure RAM may be partly written.
+ * state. A Linux bzImage is loaded by the Linux boot protocol instead
+ * (monitor/linuxboot.h), with `initrd` its one initrd file. Returns 0, or -1
+ * with a one-line message (no "bt386:" prefix, no newline) in err. On
+ * failure RAM may be partly written.
  */
 int multiboot_load(const char *path, const char *append, const char *initrd,
                    uint8_t *ram, uint32_t ram_size, struct boot_info *out,

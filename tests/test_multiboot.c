@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for the Multiboot v1 loader (monitor/multiboot.c). */
+/* Unit tests for the kernel loaders: Multiboot v1 (monitor/multiboot.c)
+ * and the Linux boot protocol (monitor/linuxboot.c). */
 #include <check.h>
 #include <elf.h>
 #include <ftw.h>
@@ -551,13 +552,14 @@ START_TEST(error_bzimage)
     static uint8_t buf[0x1000];
     char want[160];
 
-    /* A valid Multiboot header as well: the bzImage check comes first. */
+    /* A valid Multiboot header as well: the bzImage check comes first,
+     * and takes this one (protocol 0.00) to the Linux loader. */
     memcpy(buf + 0x202, "HdrS", 4);
     mb_header(buf + 0x400, 0);
     const char *p = tmp_file("bzImage", buf, sizeof(buf));
     snprintf(want, sizeof(want),
-             "kernel '%s': is a Linux bzImage; the Linux boot protocol is "
-             "not supported yet",
+             "kernel '%s': Linux boot protocol 0.00 or a zImage is not "
+             "supported (needs a bzImage, protocol 2.04 or later)",
              p);
     expect_error(load(p, NULL, NULL), want);
 }
@@ -776,6 +778,116 @@ START_TEST(fuzz_byte_flips)
 }
 END_TEST
 
+/* ---- the Linux boot protocol (monitor/linuxboot.c) ---- */
+
+#define BZ_SETUP_SECTS 2
+#define BZ_PM_OFF      ((BZ_SETUP_SECTS + 1) * 512)
+#define BZ_PM_SIZE     8192
+#define ZERO_PAGE      0x10000u
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    memcpy(p, &v, 2);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+/* A bzImage with protocol `version`, init_size `init`, and a protected-
+ * mode part of BZ_PM_SIZE bytes counting up from 1. */
+static const char *bzimage(uint16_t version, uint32_t init)
+{
+    static uint8_t buf[BZ_PM_OFF + BZ_PM_SIZE];
+    memset(buf, 0, sizeof(buf));
+    buf[0x1F1] = BZ_SETUP_SECTS;
+    buf[0x201] = 0x66;                 /* header ends at 0x268 */
+    memcpy(buf + 0x202, "HdrS", 4);
+    put16(buf + 0x206, version);
+    buf[0x211] = 0x01;                 /* LOADED_HIGH */
+    put32(buf + 0x214, 0x100000);      /* code32_start */
+    put32(buf + 0x22C, 0x37FFFFFF);    /* initrd_addr_max */
+    put32(buf + 0x238, 64);            /* cmdline_size */
+    put32(buf + 0x260, init);          /* init_size */
+    for (int i = 0; i < BZ_PM_SIZE; i++)
+        buf[BZ_PM_OFF + i] = (uint8_t)(i + 1);
+    return tmp_file("bzImage", buf, sizeof(buf));
+}
+
+START_TEST(linux_zero_page)
+{
+    ck_assert_int_eq(load(bzimage(0x020F, 0x20000), "console=ttyS0", NULL), 0);
+    /* Entry: flat 32-bit at code32_start, ESI the zero page, __BOOT_CS. */
+    ck_assert_uint_eq(bi.entry, 0x100000);
+    ck_assert_uint_eq(bi.esi, ZERO_PAGE);
+    ck_assert_uint_eq(bi.cs, 0x10);
+    ck_assert_uint_eq(bi.ds, 0x18);
+    ck_assert_uint_eq(bi.kernel_end, 0x100000 + 0x20000);
+    ck_assert_uint_eq(ram[0x100000], 1);
+    ck_assert_uint_eq(ram[0x100000 + BZ_PM_SIZE - 1], (uint8_t)BZ_PM_SIZE);
+    /* The GDT's code and data descriptors are flat. */
+    ck_assert_uint_eq(rd32(bi.gdt_base + 0x10), 0x0000FFFF);
+    ck_assert_uint_eq(rd32(bi.gdt_base + 0x14), 0x00CF9B00);
+    ck_assert_uint_eq(rd32(bi.gdt_base + 0x1C), 0x00CF9300);
+    /* The header copied, the loader's fields filled. */
+    ck_assert_mem_eq(ram + ZERO_PAGE + 0x202, "HdrS", 4);
+    ck_assert_uint_eq(ram[ZERO_PAGE + 0x210], 0xFF);
+    ck_assert_str_eq((char *)ram + rd32(ZERO_PAGE + 0x228), "console=ttyS0");
+    ck_assert_uint_eq(rd32(ZERO_PAGE + 0x218), 0); /* no initrd */
+    /* e820: low RAM, two holes, RAM from 1 MiB to the end. */
+    ck_assert_uint_eq(ram[ZERO_PAGE + 0x1E8], 4);
+    const uint8_t *e = ram + ZERO_PAGE + 0x2D0 + 3 * 20;
+    ck_assert_uint_eq(rd32(ZERO_PAGE + 0x2D0 + 8), LOW_END);
+    ck_assert_uint_eq(rd32(ZERO_PAGE + 0x2D0 + 3 * 20), 0x100000);
+    ck_assert_uint_eq(rd32(ZERO_PAGE + 0x2D0 + 3 * 20 + 8), RAM_SIZE - MiB);
+    ck_assert_uint_eq(e[16], 1);
+    ck_assert_uint_eq(rd32(ZERO_PAGE + 0x1E0), (RAM_SIZE - MiB) / 1024);
+}
+END_TEST
+
+START_TEST(linux_initrd_at_top)
+{
+    static uint8_t rd[5000];
+    memset(rd, 0xA5, sizeof(rd));
+    const char *k = bzimage(0x020F, 0x20000);
+    ck_assert_int_eq(load(k, NULL, tmp_file("initrd", rd, sizeof(rd))), 0);
+    uint32_t at = rd32(ZERO_PAGE + 0x218);
+    ck_assert_uint_eq(rd32(ZERO_PAGE + 0x21C), sizeof(rd));
+    ck_assert_uint_eq(at % PAGE, 0);
+    ck_assert_uint_le(at + sizeof(rd), RAM_SIZE);
+    ck_assert_uint_gt(at + sizeof(rd) + PAGE, RAM_SIZE);
+    ck_assert_mem_eq(ram + at, rd, sizeof(rd));
+    ck_assert_str_eq((char *)ram + rd32(ZERO_PAGE + 0x228), "");
+}
+END_TEST
+
+START_TEST(linux_errors)
+{
+    char want[256];
+    const char *k = bzimage(0x0202, 0);
+    snprintf(want, sizeof(want),
+             "kernel '%s': Linux boot protocol 2.02 or a zImage is not "
+             "supported (needs a bzImage, protocol 2.04 or later)", k);
+    expect_error(load(k, NULL, NULL), want);
+    k = bzimage(0x020F, 64 * MiB);
+    snprintf(want, sizeof(want),
+             "kernel '%s': does not fit in RAM (needs up to 0x4100000, RAM "
+             "is 16 MiB)", k);
+    expect_error(load(k, NULL, NULL), want);
+    char longline[100];
+    memset(longline, 'x', sizeof(longline) - 1);
+    longline[sizeof(longline) - 1] = '\0';
+    k = bzimage(0x020F, 0x20000);
+    snprintf(want, sizeof(want),
+             "kernel '%s': command line of 99 bytes is longer than its "
+             "64-byte limit", k);
+    expect_error(load(k, longline, NULL), want);
+    expect_error(load(k, NULL, "/nonexistent/initrd"),
+                 "initrd '/nonexistent/initrd': No such file or directory");
+}
+END_TEST
+
 static Suite *multiboot_suite(void)
 {
     Suite *s = suite_create("multiboot");
@@ -823,6 +935,9 @@ static Suite *multiboot_suite(void)
     tcase_add_test(te, error_initrd_too_big);
     tcase_add_test(te, error_ram_too_small);
     tcase_add_test(te, fuzz_byte_flips);
+    tcase_add_test(te, linux_zero_page);
+    tcase_add_test(te, linux_initrd_at_top);
+    tcase_add_test(te, linux_errors);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, te);
     return s;
