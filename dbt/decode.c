@@ -490,6 +490,30 @@ static uint16_t group_bits(const cs_detail *dt)
     return g;
 }
 
+/*
+ * Instructions Capstone files under SSE/SSE2 that touch no MMX or XMM
+ * state. The SDM lets them run whatever CR4.OSFXSR, CR0.EM and CR0.TS say
+ * (Linux spins on PAUSE long before it sets OSFXSR).
+ */
+static bool simd_exempt(unsigned id)
+{
+    switch (id) {
+    case X86_INS_PAUSE:
+    case X86_INS_PREFETCHNTA:
+    case X86_INS_PREFETCHT0:
+    case X86_INS_PREFETCHT1:
+    case X86_INS_PREFETCHT2:
+    case X86_INS_SFENCE:
+    case X86_INS_LFENCE:
+    case X86_INS_MFENCE:
+    case X86_INS_MOVNTI:
+    case X86_INS_CLFLUSH:
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool decode_insn(struct decoder *d, const uint8_t *code, size_t avail,
                  uint32_t eip, bool code32, struct insn *out)
 {
@@ -508,6 +532,8 @@ bool decode_insn(struct decoder *d, const uint8_t *code, size_t avail,
     memcpy(out->bytes, code, ci->size);
     out->id = ci->id;
     out->groups = group_bits(ci->detail);
+    if (simd_exempt(ci->id))
+        out->groups &= (uint16_t)~(IG_SIMD | IG_MMX);
     snprintf(out->text, sizeof(out->text), "%.15s %.47s", ci->mnemonic,
              ci->op_str);
 

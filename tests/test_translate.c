@@ -484,6 +484,24 @@ START_TEST(carry_survives_paged_lookups)
 }
 END_TEST
 
+/* PAUSE (F3 90) is a NOP with a hint, whatever CR4.OSFXSR says: Linux
+ * spins on it in udelay before it turns SSE on. */
+START_TEST(pause_is_a_nop)
+{
+    static const uint8_t code[] = {
+        0xf3, 0x90,                               /* pause (a block start) */
+        0x64, 0xff, 0x0d, 0x00, 0x00, 0x20, 0x00, /* dec dword fs:[DATA] */
+        0xf3, 0x90,                               /* pause */
+        0x64, 0xff, 0x05, 0x00, 0x00, 0x20, 0x00, /* inc dword fs:[DATA] */
+        0xf4,                                     /* hlt */
+    };
+    harness_set_start(h, HARNESS_PAGING | HARNESS_NO_SSE);
+    run(code, sizeof(code));
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.eip, CODE + sizeof(code));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("translate");
@@ -491,6 +509,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, alu_and_flags_stay_in_rflags);
     tcase_add_test(tc, carry_survives_paged_lookups);
+    tcase_add_test(tc, pause_is_a_nop);
     tcase_add_test(tc, esp_renamed_to_its_host_register);
     tcase_add_test(tc, push_pop_call_ret);
     tcase_add_test(tc, indirect_branches_use_the_jump_cache);

@@ -190,7 +190,8 @@ void harness_run(struct harness *h, struct harness_state *st,
 {
     struct vcpu *v = h->v;
     vcpu_set_flat32(v, st->eip);
-    v->cr4 = 0x600; /* OSFXSR | OSXMMEXCPT: an OS that has enabled SSE */
+    /* OSFXSR | OSXMMEXCPT: an OS that has enabled SSE (unless told not) */
+    v->cr4 = (h->start & HARNESS_NO_SSE) ? 0 : 0x600;
     memcpy(v->regs, st->regs, sizeof(v->regs));
     v->eflags = st->eflags | EFL_FIXED;
     memcpy(v->fpu_guest, st->fpu, 512);

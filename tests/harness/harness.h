@@ -58,10 +58,11 @@ void harness_run_budget(struct harness *h, struct harness_state *st,
 void harness_deliver_exceptions(struct harness *h, int on);
 
 /* How a run starts: paging on (an identity map of all RAM, user and
- * writable, in the top pages of RAM) and/or at CPL 3 (flat segments with
- * DPL 3). Applies to every later run. */
+ * writable, in the top pages of RAM), at CPL 3 (flat segments with DPL
+ * 3), and/or with SSE not enabled by the OS. Applies to every later run. */
 #define HARNESS_PAGING 0x1
 #define HARNESS_RING3 0x2
+#define HARNESS_NO_SSE 0x4 /* CR4.OSFXSR clear: SSE not yet enabled */
 void harness_set_start(struct harness *h, unsigned flags);
 
 /* Connect a fake INTR line: pending() says whether an interrupt is
