@@ -519,6 +519,14 @@ void uart_receive(struct uart *u, const uint8_t *buf, size_t len)
     uart_update_irq(u);
 }
 
+size_t uart_rx_room(const struct uart *u)
+{
+    if (u->regs.mcr & MCR_LOOP)
+        return 0;
+    unsigned room = uart_fifo_on(&u->regs) ? UART_FIFO_SIZE : 1;
+    return room - u->regs.rx_count;
+}
+
 void uart_set_out2_gate(struct uart *u, bool gate)
 {
     u->host.out2_gate = gate;

@@ -42,6 +42,13 @@ void uart_destroy(struct uart *u);
 void uart_receive(struct uart *u, const uint8_t *buf, size_t len);
 
 /*
+ * Bytes the receiver can take now without overrunning (0 in loopback).
+ * A host console holds its input back until there is room, as a terminal
+ * with flow control would.
+ */
+size_t uart_rx_room(const struct uart *u);
+
+/*
  * Whether MCR OUT2 gates the interrupt output (the default, as on a PC).
  * Turn it off for guests written against QEMU, whose UART interrupts
  * regardless of OUT2: xv6, for one, writes MCR = 0 and still expects IRQ 4.

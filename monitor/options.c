@@ -47,7 +47,6 @@ struct span {
  * a different machine than it asked for.
  */
 static const char *const options_later[] = {
-    "hda",      "hdb",        "hdc",      "hdd",         "drive",
     "cdrom",    "fda",        "fdb",      "blockdev",    "mtdblock",
     "sd",       "pflash",     "snapshot", "boot",        "bios",
     "L",        "option-rom", "fw_cfg",   "smp",         "cpu",
@@ -229,9 +228,10 @@ static enum opt_result opt_serial(struct parser *p, const char *arg)
     if (p->serial_given)
         return fail(p, "-serial: only one serial port (COM1) is supported");
     p->serial_given = true;
-    if (strcmp(arg, "stdio") == 0 || strcmp(arg, "mon:stdio") == 0)
-        o->serial = SERIAL_STDIO; /* there is no monitor to multiplex */
-    else if (strcmp(arg, "null") == 0)
+    if (strcmp(arg, "stdio") == 0 || strcmp(arg, "mon:stdio") == 0) {
+        o->serial = SERIAL_STDIO; /* no monitor, but its Ctrl-A keys */
+        o->serial_mux = arg[0] == 'm';
+    } else if (strcmp(arg, "null") == 0)
         o->serial = SERIAL_NULL;
     else if (strcmp(arg, "none") == 0)
         o->serial = SERIAL_NONE;
@@ -373,6 +373,150 @@ static enum opt_result opt_device(struct parser *p, const char *arg)
     return debug_exit_set(p, base, size);
 }
 
+/* ------------------------------------------------- -hda and -drive --- */
+
+/* Store FILE (len bytes, ",," already undone by the caller) as drive i. */
+static enum opt_result drive_set(struct parser *p, const char *opt, int i,
+                                 const char *file, size_t len, bool readonly)
+{
+    struct drive_option *d = &p->o->drives[i];
+
+    if (len == 0)
+        return fail(p, "%s: no file name given", opt);
+    if (len >= sizeof(d->file))
+        return fail(p, "%s: file name too long", opt);
+    if (d->present)
+        return fail(p, "%s: drive index %d is already in use", opt, i);
+    d->present = true;
+    d->readonly = readonly;
+    memcpy(d->file, file, len);
+    d->file[len] = '\0';
+    return OPT_RUN;
+}
+
+static enum opt_result opt_hdx(struct parser *p, const char *arg, int i)
+{
+    static const char *const names[OPT_DRIVES] = {"-hda", "-hdb", "-hdc",
+                                                  "-hdd"};
+    return drive_set(p, names[i], i, arg, strlen(arg), false);
+}
+
+static enum opt_result opt_hda(struct parser *p, const char *arg)
+{
+    return opt_hdx(p, arg, 0);
+}
+
+static enum opt_result opt_hdb(struct parser *p, const char *arg)
+{
+    return opt_hdx(p, arg, 1);
+}
+
+static enum opt_result opt_hdc(struct parser *p, const char *arg)
+{
+    return opt_hdx(p, arg, 2);
+}
+
+static enum opt_result opt_hdd(struct parser *p, const char *arg)
+{
+    return opt_hdx(p, arg, 3);
+}
+
+/* Copy the next -drive item of *rest into out (",," is a literal comma);
+ * advance *rest past it and its separator. Returns the item's length. */
+static size_t drive_item(const char **rest, char *out, size_t cap)
+{
+    size_t n = 0;
+    const char *s = *rest;
+
+    while (*s && !(*s == ',' && s[1] != ',')) {
+        if (*s == ',')
+            s++;
+        if (n + 1 < cap)
+            out[n++] = *s;
+        s++;
+    }
+    out[n] = '\0';
+    *rest = *s ? s + 1 : s;
+    return n;
+}
+
+/* "on"/"off" (and QEMU's other spellings) into *v; false if neither. */
+static bool onoff_parse(const char *s, bool *v)
+{
+    static const char *const on[] = {"on", "yes", "true", "y"};
+    static const char *const off[] = {"off", "no", "false", "n"};
+    if (word_in(s, strlen(s), on, ARRAY_SIZE(on)))
+        *v = true;
+    else if (word_in(s, strlen(s), off, ARRAY_SIZE(off)))
+        *v = false;
+    else
+        return false;
+    return true;
+}
+
+/*
+ * -drive file=FILE[,format=raw][,if=ide][,index=N][,media=disk]
+ *        [,readonly=on|off][,cache=...][,id=NAME]
+ */
+static enum opt_result opt_drive(struct parser *p, const char *arg)
+{
+    static char item[OPT_PATH_MAX + 16], file[OPT_PATH_MAX];
+    const char *rest = arg;
+    bool readonly = false, have_file = false;
+    int index = -1;
+
+    while (*rest) {
+        size_t len = drive_item(&rest, item, sizeof(item));
+        char *eq = strchr(item, '=');
+        const char *val = eq ? eq + 1 : "";
+        if (eq)
+            *eq = '\0';
+        if (len == 0)
+            continue;
+        if (strcmp(item, "file") == 0) {
+            if (strlen(val) >= sizeof(file))
+                return fail(p, "-drive: file name too long");
+            strcpy(file, val);
+            have_file = true;
+        } else if (strcmp(item, "format") == 0) {
+            if (strcmp(val, "raw") != 0)
+                return fail(p, "-drive: format '%s' is not supported (only "
+                               "raw images are)", val);
+        } else if (strcmp(item, "if") == 0) {
+            if (strcmp(val, "ide") != 0)
+                return fail(p, "-drive: if=%s is not supported (only ide is)",
+                            val);
+        } else if (strcmp(item, "media") == 0) {
+            if (strcmp(val, "disk") != 0)
+                return fail(p, "-drive: media=%s is not supported (only "
+                               "disk is)", val);
+        } else if (strcmp(item, "index") == 0) {
+            uint32_t n;
+            if (!number_parse((struct span){val, strlen(val)}, &n) ||
+                n >= OPT_DRIVES)
+                return fail(p, "-drive: index '%s' is out of range (0 to %d)",
+                            val, OPT_DRIVES - 1);
+            index = (int)n;
+        } else if (strcmp(item, "readonly") == 0) {
+            if (!onoff_parse(val, &readonly))
+                return fail(p, "-drive: invalid value '%s' for readonly "
+                               "(use on or off)", val);
+        } else if (strcmp(item, "cache") != 0 && strcmp(item, "id") != 0 &&
+                   strcmp(item, "aio") != 0 && strcmp(item, "discard") != 0) {
+            return fail(p, "-drive: unknown property '%s'", item);
+        }
+    }
+    if (!have_file)
+        return fail(p, "-drive: no file= given (an empty drive is not "
+                       "supported)");
+    for (int i = 0; index < 0 && i < OPT_DRIVES; i++)
+        if (!p->o->drives[i].present)
+            index = i;
+    if (index < 0)
+        return fail(p, "-drive: no free IDE position (four at most)");
+    return drive_set(p, "-drive", index, file, strlen(file), readonly);
+}
+
 /* ----------------------------------------------- the simple options --- */
 
 static enum opt_result opt_kernel(struct parser *p, const char *arg)
@@ -429,6 +573,11 @@ static const struct option_spec options_table[] = {
     {"append", true, opt_append},
     {"m", true, opt_memory},
     {"device", true, opt_device},
+    {"hda", true, opt_hda},
+    {"hdb", true, opt_hdb},
+    {"hdc", true, opt_hdc},
+    {"hdd", true, opt_hdd},
+    {"drive", true, opt_drive},
     {"no-reboot", false, opt_no_reboot},
     {"nographic", false, opt_nographic},
     {"display", true, opt_display},
@@ -512,8 +661,8 @@ enum opt_result options_parse(int argc, char **argv, struct bt_options *o,
 
         if (word[0] != '-' || word[1] == '\0')
             return fail(&p,
-                        "unexpected argument '%s' (disk images: -hda is not "
-                        "implemented yet)",
+                        "unexpected argument '%s' (for a disk image, use "
+                        "-hda FILE)",
                         word);
         r = parse_word(&p);
         if (r != OPT_RUN)
@@ -555,24 +704,39 @@ static const char *const help_text[] = {
     "    with '-'), or follows '=' in the two-dash form (--m=64). Given twice,",
     "    -kernel, -initrd, -append and -m keep the last value.",
     "",
-    "    qemu-system-i386 options that bt386 does not implement yet (-hda,",
-    "    -drive, -cdrom, -smp, -cpu, -gdb, -s, -S, -d, -monitor, -vga, ...)",
-    "    are rejected by name rather than ignored, and so is a bare disk",
-    "    image name.",
+    "    qemu-system-i386 options that bt386 does not implement yet (-cdrom,",
+    "    -smp, -cpu, -gdb, -s, -S, -d, -monitor, -vga, ...) are rejected by",
+    "    name rather than ignored, and so is a bare disk image name.",
     "",
     "OPTIONS",
     "  Boot",
     "    -kernel FILE",
-    "        Boot FILE, a Multiboot (v1) kernel: an i386 ELF, or any image",
-    "        with the Multiboot header's address fields. Required.",
+    "        Boot FILE: a Linux bzImage (loaded by the 32-bit boot protocol,",
+    "        as qemu -kernel does), or a Multiboot (v1) kernel: an i386 ELF,",
+    "        or any image with the Multiboot header's address fields.",
+    "        Required: there is no BIOS to boot from a disk.",
     "    -initrd FILE[,FILE...]",
-    "        Load each FILE as a Multiboot module, in order. Text after a",
-    "        space is that module's command line (\"mod.bin arg\"); write",
-    "        \",,\" for a comma inside a name.",
+    "        Linux: the initial RAM disk (one FILE), placed at the top of",
+    "        RAM. Multiboot: load each FILE as a module, in order; text",
+    "        after a space is that module's command line (\"mod.bin arg\");",
+    "        write \",,\" for a comma inside a name.",
     "    -append STRING",
     "        The kernel command line.",
     "",
     "  Machine",
+    "    -hda FILE, -hdb FILE, -hdc FILE, -hdd FILE",
+    "        A raw disk image as the IDE primary master, primary slave,",
+    "        secondary master or secondary slave. Its size must be a whole",
+    "        number of 512-byte sectors. The file is locked while bt386",
+    "        runs: a second bt386 on the same image is refused. Writes go",
+    "        to the file; a guest's cache flush reaches the disk (fdatasync).",
+    "    -drive file=FILE[,format=raw][,if=ide][,index=N][,media=disk]",
+    "           [,readonly=on|off]",
+    "        The same, QEMU's way: index 0 to 3 (default: the first free",
+    "        position); readonly=on opens FILE read-only and the guest's",
+    "        writes fail as on a write-protected disk. cache=, aio=, id=",
+    "        and discard= are accepted and ignored; other formats,",
+    "        interfaces and media are refused.",
     "    -m [size=]SIZE",
     "        Guest RAM. SIZE is a whole number with an optional suffix B, K,",
     "        M, G, T (either case); no suffix means MiB, a size is rounded up",
@@ -621,6 +785,10 @@ static const char *const help_text[] = {
     "    2         the guest triple-faulted and -no-reboot was given",
     "",
     "EXAMPLES",
+    "    Boot Linux with its root file system on a disk image:",
+    "        bt386 -kernel vmlinuz -initrd initrd.img -hda disk.img \\",
+    "              -append \"console=ttyS0 root=/dev/sda\" -nographic",
+    "",
     "    Boot a Multiboot kernel with its console on the terminal:",
     "        bt386 -kernel kernel.elf -nographic",
     "",

@@ -16,6 +16,17 @@ enum serial_kind {
     SERIAL_NONE   /* no serial port at all */
 };
 
+/* IDE drive positions: -hda/index=0 is the primary master. */
+#define OPT_DRIVES 4
+#define OPT_PATH_MAX 4096
+
+/* One -hda/-drive: a raw image file. */
+struct drive_option {
+    bool present;
+    bool readonly;                 /* readonly=on */
+    char file[OPT_PATH_MAX];
+};
+
 struct bt_options {
     const char *kernel;      /* -kernel FILE (required for now) */
     const char *initrd;      /* -initrd FILE[,FILE...] */
@@ -25,10 +36,12 @@ struct bt_options {
     bool display_none;       /* -display none */
     enum serial_kind serial; /* -serial; default stdio */
     const char *serial_path; /* for SERIAL_FILE */
+    bool serial_mux;         /* mon:stdio: Ctrl-A keys, as -nographic */
     bool no_reboot;          /* -no-reboot */
     bool debug_exit;         /* -device isa-debug-exit[,...] */
     uint16_t debug_exit_base, debug_exit_size; /* QEMU defaults 0x501, 2 */
     bool stats;                                /* --stats */
+    struct drive_option drives[OPT_DRIVES];    /* -hda..-hdd, -drive */
 };
 
 /* RAM limits for -m, in MiB. */

@@ -54,11 +54,11 @@ bt386_cli_error(cli_memory_out_of_range
 bt386_cli_error(cli_memory_overflow
     "^bt386: -m: '99999999999999999999G' is out of range \\(2 to 3072 MiB\\)$"
     ARGS -m 99999999999999999999G -kernel k.elf)
-bt386_cli_error(cli_not_implemented_hda
-    "^bt386: option '-hda' is not implemented yet$"
-    ARGS -kernel k.elf -hda x.img)
+bt386_cli_error(cli_not_implemented_cdrom
+    "^bt386: option '-cdrom' is not implemented yet$"
+    ARGS -kernel k.elf -cdrom x.iso)
 bt386_cli_error(cli_stray_argument
-    "^bt386: unexpected argument 'disk\\.img' \\(disk images: -hda is not implemented yet\\)$"
+    "^bt386: unexpected argument 'disk\\.img' \\(for a disk image, use -hda FILE\\)$"
     ARGS disk.img)
 bt386_cli_error(cli_serial_unsupported
     "^bt386: -serial: 'pty' is not supported \\(use stdio, null, none or file:PATH\\)$"

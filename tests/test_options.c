@@ -452,8 +452,7 @@ START_TEST(test_stray_argument)
     char msg[128];
 
     snprintf(msg, sizeof(msg),
-             "unexpected argument '%s' (disk images: -hda is not implemented "
-             "yet)",
+             "unexpected argument '%s' (for a disk image, use -hda FILE)",
              stray[_i]);
     ck_parse_err(msg, "-kernel", "k", stray[_i]);
 }
@@ -461,7 +460,7 @@ END_TEST
 
 /* The options the brief requires to be rejected by name. */
 static const char *const not_yet[] = {
-    "hda",      "hdb",         "hdc",       "hdd",      "drive",  "cdrom",
+    "cdrom",
     "fda",      "boot",        "bios",      "smp",      "cpu",    "machine",
     "M",        "enable-kvm",  "accel",     "netdev",   "net",    "nic",
     "vga",      "monitor",     "qmp",       "s",        "S",      "gdb",
@@ -489,8 +488,56 @@ END_TEST
 
 START_TEST(test_not_implemented_with_value)
 {
-    ck_parse_err("option '--drive' is not implemented yet",
-                 "--drive=file=x.img,format=raw", "-kernel", "k");
+    ck_parse_err("option '--cdrom' is not implemented yet",
+                 "--cdrom=x.iso", "-kernel", "k");
+}
+END_TEST
+
+/* -hda..-hdd and -drive fill the four IDE positions. */
+START_TEST(test_drives)
+{
+    ck_parse_ok("-kernel", "k", "-hdb", "b.img", "-drive",
+                "file=a,,1.img,format=raw,if=ide", "-drive",
+                "readonly=on,file=c.img,index=3,cache=none", "-drive",
+                "file=d.img");
+    ck_assert(o.drives[0].present && o.drives[1].present &&
+              o.drives[2].present && o.drives[3].present);
+    ck_assert_str_eq(o.drives[0].file, "a,1.img"); /* first free: index 0 */
+    ck_assert_str_eq(o.drives[1].file, "b.img");
+    ck_assert_str_eq(o.drives[2].file, "d.img");
+    ck_assert_str_eq(o.drives[3].file, "c.img");
+    ck_assert(o.drives[3].readonly && !o.drives[0].readonly);
+}
+END_TEST
+
+static const char *const drive_errors[][2] = {
+    {"file=x.img,format=qcow2",
+     "-drive: format 'qcow2' is not supported (only raw images are)"},
+    {"file=x.img,if=virtio", "-drive: if=virtio is not supported (only ide is)"},
+    {"file=x.img,media=cdrom",
+     "-drive: media=cdrom is not supported (only disk is)"},
+    {"file=x.img,index=4", "-drive: index '4' is out of range (0 to 3)"},
+    {"file=x.img,readonly=maybe",
+     "-drive: invalid value 'maybe' for readonly (use on or off)"},
+    {"file=x.img,snapshot=on", "-drive: unknown property 'snapshot'"},
+    {"format=raw", "-drive: no file= given (an empty drive is not supported)"},
+    {"file=", "-drive: no file name given"},
+};
+
+START_TEST(test_drive_errors)
+{
+    ck_parse_err(drive_errors[_i][1], "-kernel", "k", "-drive",
+                 drive_errors[_i][0]);
+}
+END_TEST
+
+START_TEST(test_drive_twice)
+{
+    ck_parse_err("-drive: drive index 0 is already in use", "-kernel", "k",
+                 "-hda", "a.img", "-drive", "file=b.img,index=0");
+    ck_parse_err("-drive: no free IDE position (four at most)", "-kernel",
+                 "k", "-hda", "a", "-hdb", "b", "-hdc", "c", "-hdd", "d",
+                 "-drive", "file=e");
 }
 END_TEST
 
@@ -697,6 +744,9 @@ static TCase *errors_tcase(void)
     tcase_add_loop_test(tc, test_stray_argument, 0, ARRAY_SIZE(stray));
     tcase_add_loop_test(tc, test_not_implemented, 0, ARRAY_SIZE(not_yet));
     tcase_add_test(tc, test_not_implemented_with_value);
+    tcase_add_test(tc, test_drives);
+    tcase_add_loop_test(tc, test_drive_errors, 0, (int)ARRAY_SIZE(drive_errors));
+    tcase_add_test(tc, test_drive_twice);
     tcase_add_test(tc, test_no_kernel);
     tcase_add_test(tc, test_first_error_wins);
     return tc;
