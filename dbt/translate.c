@@ -990,6 +990,8 @@ static void gen_insn(struct tctx *t)
         gen_jcc(t, op & 0xf);
     else if (op == 0x8f)
         in->reg == 0 ? gen_pop_rm(t) : gen_undefined(t);
+    else if ((op == 0xc6 || op == 0xc7) && in->reg != 0)
+        gen_undefined(t); /* XABORT/XBEGIN on hosts with RTM: no TSX here */
     else if (op == 0xc3 || op == 0xc2)
         gen_ret(t, op == 0xc2 ? (uint16_t)imm_value(in) : 0);
     else if (op == 0xc9)

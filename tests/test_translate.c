@@ -222,6 +222,31 @@ START_TEST(undefined_opcode_raises_ud)
 }
 END_TEST
 
+START_TEST(tsx_instructions_raise_ud)
+{
+    /* The CPU model has no RTM: XBEGIN, XABORT, XEND and XTEST are #UD
+     * even on a host that has them (a copied XBEGIN would send its abort
+     * to a host address). */
+    static const uint8_t xbegin[] = {
+        0xc7, 0xf8, 0x00, 0x00, 0x00, 0x00, /* xbegin +0 */
+        0xf4,                               /* hlt */
+    };
+    static const uint8_t xabort[] = {0xc6, 0xf8, 0x01, 0xf4};
+    static const uint8_t xend[] = {0x0f, 0x01, 0xd5, 0xf4};
+    static const uint8_t xtest[] = {0x0f, 0x01, 0xd6, 0xf4};
+    static const struct {
+        const uint8_t *code;
+        size_t len;
+    } cases[] = {{xbegin, sizeof(xbegin)}, {xabort, sizeof(xabort)},
+                 {xend, sizeof(xend)}, {xtest, sizeof(xtest)}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        run(cases[i].code, cases[i].len);
+        ck_assert_int_eq(res.vector, EXC_UD);
+        ck_assert_uint_eq(st.eip, CODE);
+    }
+}
+END_TEST
+
 START_TEST(fpu_state_survives_monitor_exits)
 {
     /* x87 and SSE registers hold values across CPUID (a monitor exit). */
@@ -519,6 +544,7 @@ int main(void)
     tcase_add_test(tc, divide_error_is_precise);
     tcase_add_test(tc, loop_and_jecxz);
     tcase_add_test(tc, undefined_opcode_raises_ud);
+    tcase_add_test(tc, tsx_instructions_raise_ud);
     tcase_add_test(tc, fpu_state_survives_monitor_exits);
     tcase_add_test(tc, blocks_end_at_branches_and_pages);
     tcase_add_test(tc, self_modifying_next_instruction);
