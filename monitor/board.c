@@ -2,6 +2,7 @@
 /* The board: one screen that wires the PC — memory, vCPU, translator,
  * ports and devices — with literal addresses, in init order. */
 #include "monitor/board.h"
+#include "monitor/acpitables.h"
 #include "monitor/monitor.h"
 #include "monitor/multiboot.h"
 #include "monitor/options.h"
@@ -9,6 +10,7 @@
 #include "mmu/shadow.h"
 #include "mmu/window.h"
 #include "monitor/console.h"
+#include "devices/acpipm.h"
 #include "devices/bus.h"
 #include "devices/debugexit.h"
 #include "devices/disk.h"
@@ -40,6 +42,8 @@
 #define AUX_IRQ 12
 #define IDE0_IRQ 14
 #define IDE1_IRQ 15
+#define SCI_IRQ 9
+#define ACPI_PM_BASE 0x600 /* where QEMU's PIIX4 puts its PM block */
 #define POST_PORT 0x80
 #define IDLE_MAX_NS 100000000 /* a halted guest with no timer re-checks at 10 Hz */
 
@@ -56,6 +60,7 @@ struct machine {
     struct pic *pic;
     struct pit *pit;
     struct rtc *rtc;
+    struct acpipm *acpi; /* NULL with -no-acpi */
     struct i8042 *kbd;
     struct piix *piix;
     struct disk *disks[PIIX_DRIVES];
@@ -114,13 +119,17 @@ static void on_stop_signal(int sig)
         vcpu_request_stop(kick_vcpu);
 }
 
-/* The time of the next timer interrupt (PIT or RTC), or -1. */
+/* The earlier of two event times, -1 meaning none. */
+static int64_t earlier(int64_t a, int64_t b)
+{
+    return a < 0 || (b >= 0 && b < a) ? b : a;
+}
+
+/* The time of the next timer interrupt (PIT, RTC or PM timer), or -1. */
 static int64_t next_event_ns(struct machine *m)
 {
-    int64_t pit = pit_next_event_ns(m->pit), rtc = rtc_next_event_ns(m->rtc);
-    if (pit < 0 || (rtc >= 0 && rtc < pit))
-        return rtc;
-    return pit;
+    int64_t next = earlier(pit_next_event_ns(m->pit), rtc_next_event_ns(m->rtc));
+    return m->acpi ? earlier(next, acpipm_next_event_ns(m->acpi)) : next;
 }
 
 /* Arm the kick for the next timer event: translated code runs without
@@ -153,6 +162,8 @@ static bool board_intr_pending(void *opaque)
     struct machine *m = opaque;
     pit_update(m->pit);
     rtc_update(m->rtc);
+    if (m->acpi)
+        acpipm_update(m->acpi);
     poll_console(m);
     arm_kick(m);
     return pic_intr(m->pic);
@@ -198,6 +209,14 @@ static void board_reset_request(void *opaque)
         cpu_shutdown(m->vcpu, 0, NULL);
     else
         m->vcpu->reset_requested = true;
+}
+
+/* ACPI S5 (Linux's poweroff): the machine is off; bt386 exits 0. */
+static void board_power_off(void *opaque)
+{
+    struct machine *m = opaque;
+    if (!m->vcpu->shutdown)
+        cpu_shutdown(m->vcpu, 0, NULL);
 }
 
 /* DMA wrote guest RAM: translations of code there are stale. */
@@ -326,6 +345,15 @@ static int wire_devices(struct machine *m, char *err, size_t errlen)
         return -1;
     }
     rtc_set_memory_size(m->rtc, m->win.ram_size);
+    if (!o->no_acpi) {
+        m->acpi = acpipm_create(m->io, ACPI_PM_BASE,
+                                pic_irq_line(m->pic, SCI_IRQ), board_now_ns,
+                                board_power_off, m);
+        if (!m->acpi) {
+            snprintf(err, errlen, "cannot create the ACPI PM registers");
+            return -1;
+        }
+    }
     if (o->serial != SERIAL_NONE) {
         if (open_serial(m, err, errlen) != 0)
             return -1;
@@ -370,6 +398,14 @@ static int machine_boot(struct machine *m, char *err, size_t errlen)
     if (multiboot_load(m->opts->kernel, m->opts->append, m->opts->initrd,
                        m->win.ram, m->win.ram_size, &bi, err, errlen) != 0)
         return -1;
+    /* The firmware's part: ACPI tables in the BIOS area, which the
+     * kernel's loader left alone (the e820 map reserves it). */
+    const struct acpi_config acpi = {ACPI_PM_BASE, SCI_IRQ, ACPIPM_SLP_TYP_S5};
+    if (m->acpi && acpi_tables_build(m->win.ram, m->win.ram_size, &acpi) != 0) {
+        snprintf(err, errlen, "-m %u: too little RAM for the ACPI tables",
+                 (unsigned)(m->win.ram_size >> 20));
+        return -1;
+    }
     vcpu_set_flat32(v, bi.entry);
     v->regs[R_EAX] = bi.eax;
     v->regs[R_EBX] = bi.ebx;
@@ -453,6 +489,8 @@ int machine_run(struct machine *m)
         pic_reset(m->pic);
         pit_reset(m->pit);
         rtc_reset(m->rtc);
+        if (m->acpi)
+            acpipm_reset(m->acpi);
         i8042_reset(m->kbd);
         piix_reset(m->piix);
         if (machine_boot(m, err, sizeof(err)) != 0) {
@@ -479,6 +517,8 @@ void machine_destroy(struct machine *m)
             disk_close(m->disks[i]);
     if (m->kbd)
         i8042_destroy(m->kbd);
+    if (m->acpi)
+        acpipm_destroy(m->acpi);
     if (m->rtc)
         rtc_destroy(m->rtc);
     if (m->com1)

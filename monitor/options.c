@@ -59,7 +59,7 @@ static const char *const options_later[] = {
     "soundhw",  "audiodev",   "audio",    "rtc",         "name",
     "uuid",     "global",     "object",   "no-shutdown", "daemonize",
     "pidfile",  "loadvm",     "incoming", "watchdog",    "virtfs",
-    "fsdev",    "nodefaults", "no-acpi",  "no-hpet",     "mem-path",
+    "fsdev",    "nodefaults", "no-hpet",  "mem-path",
     "plugin",   "runas",      "sandbox",  "readconfig",  "semihosting",
 };
 
@@ -549,6 +549,12 @@ static enum opt_result opt_no_reboot(struct parser *p, const char *arg)
     return OPT_RUN;
 }
 
+static enum opt_result opt_no_acpi(struct parser *p, const char *arg)
+{
+    p->o->no_acpi = true;
+    return OPT_RUN;
+}
+
 static enum opt_result opt_stats(struct parser *p, const char *arg)
 {
     p->o->stats = true;
@@ -579,6 +585,7 @@ static const struct option_spec options_table[] = {
     {"hdd", true, opt_hdd},
     {"drive", true, opt_drive},
     {"no-reboot", false, opt_no_reboot},
+    {"no-acpi", false, opt_no_acpi},
     {"nographic", false, opt_nographic},
     {"display", true, opt_display},
     {"serial", true, opt_serial},
@@ -749,7 +756,13 @@ static const char *const help_text[] = {
     "        the ports must lie in 0 to 0xffff. One such device at most.",
     "    -no-reboot",
     "        When the guest triple-faults, exit with status 2 instead of",
-    "        rebooting.",
+    "        rebooting; when it resets the machine (keyboard controller,",
+    "        port 0x92), exit with status 0.",
+    "    -no-acpi",
+    "        No ACPI: no tables in the BIOS area and no power-management",
+    "        ports. By default the guest finds ACPI 1.0 tables and the",
+    "        PIIX4-style PM registers (ports 0x600-0x60b, SCI on IRQ 9), so",
+    "        that Linux can power the machine off.",
     "",
     "  Display and console",
     "    -nographic",

@@ -38,6 +38,7 @@ struct bt_options {
     const char *serial_path; /* for SERIAL_FILE */
     bool serial_mux;         /* mon:stdio: Ctrl-A keys, as -nographic */
     bool no_reboot;          /* -no-reboot */
+    bool no_acpi;            /* -no-acpi */
     bool debug_exit;         /* -device isa-debug-exit[,...] */
     uint16_t debug_exit_base, debug_exit_size; /* QEMU defaults 0x501, 2 */
     bool stats;                                /* --stats */

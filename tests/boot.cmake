@@ -7,3 +7,4 @@ target_compile_definitions(test_multiboot PRIVATE
 add_dependencies(test_multiboot guest_firstlight)
 # Only a guard against a hang; the test itself has no time limits.
 set_tests_properties(test_multiboot PROPERTIES TIMEOUT 120)
+bt386_unit_test(test_acpitables test_acpitables.c bt386_boot)

@@ -100,6 +100,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(o.serial, SERIAL_STDIO);
     ck_assert_ptr_null(o.serial_path);
     ck_assert(!o.no_reboot);
+    ck_assert(!o.no_acpi);
     ck_assert(!o.debug_exit);
     ck_assert_uint_eq(o.debug_exit_base, 0x501);
     ck_assert_uint_eq(o.debug_exit_size, 2);
@@ -391,6 +392,9 @@ START_TEST(test_flags)
     ck_assert(o.no_reboot);
     ck_assert(o.stats);
     ck_assert(o.nographic);
+    ck_assert(!o.no_acpi);
+    ck_parse_ok("-kernel", "k", "-no-acpi");
+    ck_assert(o.no_acpi);
 }
 END_TEST
 
@@ -594,6 +598,7 @@ static const char *const help_must_mention[] = {
     "-m [size=]SIZE",
     "-device isa-debug-exit[,iobase=PORT][,iosize=N]",
     "-no-reboot",
+    "-no-acpi",
     "-nographic",
     "-display none",
     "-serial DEV",
