@@ -19,6 +19,11 @@
 #define FEAT_SSE  (1u << 25)
 #define FEAT_SSE2 (1u << 26)
 
+/* Leaf 1 ECX: "running under a hypervisor", which bt386 is. Linux then
+ * says its PMU is not available due to virtualization (the P6 counters
+ * are not modelled) instead of reporting broken hardware. */
+#define FEAT_ECX_HYPERVISOR (1u << 31)
+
 /* Family 6, model 13, stepping 6: a Pentium M-class P6 core, the last of
  * the family with SSE2 and without 64-bit or PAE-only assumptions. */
 #define CPUID_SIGNATURE 0x000006d6u
@@ -50,6 +55,7 @@ static void basic_leaf(uint32_t leaf, uint32_t out[4])
         break;
     case 1:
         out[0] = CPUID_SIGNATURE;
+        out[2] = FEAT_ECX_HYPERVISOR;
         out[3] = CPUID_FEATURES_EDX;
         break;
     case 2: /* one iteration, no cache descriptors */

@@ -25,6 +25,9 @@
 
 /* MSRs. */
 #define MSR_TSC 0x10
+#define MSR_BIOS_SIGN_ID 0x8b /* microcode revision in the high half */
+#define MICROCODE_REV 0x1ull
+#define MSR_MISC_ENABLE 0x1a0
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
@@ -149,6 +152,8 @@ int sys_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
     switch (msr) {
     case MSR_TSC: *val = __rdtsc() + v->tsc_offset; return 0;
+    case MSR_BIOS_SIGN_ID: *val = MICROCODE_REV << 32; return 0;
+    case MSR_MISC_ENABLE: *val = v->misc_enable; return 0;
     case MSR_SYSENTER_CS: *val = v->sysenter_cs; return 0;
     case MSR_SYSENTER_ESP: *val = v->sysenter_esp; return 0;
     case MSR_SYSENTER_EIP: *val = v->sysenter_eip; return 0;
@@ -160,6 +165,11 @@ int sys_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 {
     switch (msr) {
     case MSR_TSC: v->tsc_offset = val - __rdtsc(); return 0;
+    case MSR_BIOS_SIGN_ID: return 0; /* no microcode update to load */
+    case MSR_MISC_ENABLE: /* stored; the status bits stay as they are */
+        v->misc_enable = (val & ~MISC_ENABLE_READONLY) |
+                         (v->misc_enable & MISC_ENABLE_READONLY);
+        return 0;
     case MSR_SYSENTER_CS: v->sysenter_cs = (uint32_t)val & 0xffff; return 0;
     case MSR_SYSENTER_ESP: v->sysenter_esp = (uint32_t)val; return 0;
     case MSR_SYSENTER_EIP: v->sysenter_eip = (uint32_t)val; return 0;

@@ -122,6 +122,7 @@ void vcpu_set_flat32(struct vcpu *v, uint32_t eip)
     memset(v->dr, 0, sizeof(v->dr));
     v->dr[6] = 0xffff0ff0u; /* reset values: reserved bits read as ones */
     v->dr[7] = 0x00000400u;
+    v->misc_enable = MISC_ENABLE_RESET;
     v->gdtr.base = v->idtr.base = 0;
     v->gdtr.limit = v->idtr.limit = 0;
     v->cpl = 0;

@@ -47,6 +47,18 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define CR0_CD 0x40000000u
 #define CR0_PG 0x80000000u
 
+/* IA32_MISC_ENABLE at reset: fast strings on; the "unavailable" status
+ * bits say there is no performance monitoring, branch trace store or
+ * PEBS (bt386 models none of them), and writes leave those bits alone. */
+#define MISC_ENABLE_FAST_STRING     (1ull << 0)
+#define MISC_ENABLE_PERF_AVAIL      (1ull << 7)
+#define MISC_ENABLE_BTS_UNAVAIL     (1ull << 11)
+#define MISC_ENABLE_PEBS_UNAVAIL    (1ull << 12)
+#define MISC_ENABLE_RESET (MISC_ENABLE_FAST_STRING | MISC_ENABLE_BTS_UNAVAIL | \
+                           MISC_ENABLE_PEBS_UNAVAIL)
+#define MISC_ENABLE_READONLY (MISC_ENABLE_PERF_AVAIL | MISC_ENABLE_BTS_UNAVAIL | \
+                              MISC_ENABLE_PEBS_UNAVAIL)
+
 /* Exception vectors. */
 enum {
     EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
@@ -165,6 +177,7 @@ struct vcpu {
                              accesses, which are supervisor at any CPL */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip; /* MSRs 0x174-0x176 */
     uint64_t tsc_offset;  /* guest TSC = host TSC + offset (MSR 0x10) */
+    uint64_t misc_enable; /* IA32_MISC_ENABLE (MSR 0x1a0) */
     int delivering;       /* exception being delivered, + 1 (0: none) */
     bool delivering_soft; /* ... and it is a software INT n/INT3/INTO */
     /* While the monitor emulates an instruction, a fault is only recorded

@@ -27,6 +27,8 @@
 #define MSR_SYSENTER_ESP  0x175
 #define MSR_SYSENTER_EIP  0x176
 #define MSR_UNIMPLEMENTED 0x40000000u
+#define MSR_BIOS_SIGN_ID  0x8b
+#define MSR_MISC_ENABLE   0x1a0
 #define CR4_TSD           (1u << 2)
 
 #define PIC1_DATA 0x21
@@ -105,6 +107,35 @@ static void test_unknown(void)
     check_trap("rdmsr_unknown_gp", VEC_GP, 0, try_at);
     TRY("wrmsr", : : "c"(MSR_UNIMPLEMENTED), "a"(0), "d"(0) : "memory");
     check_trap("wrmsr_unknown_gp", VEC_GP, 0, try_at);
+}
+
+/* IA32_BIOS_SIGN_ID: P6 parts load the microcode revision into its high
+ * half on CPUID after software writes 0 (Linux does this at boot). */
+static void test_microcode_revision(void)
+{
+    uint32_t r[4];
+    TRY("wrmsr", : : "c"(MSR_BIOS_SIGN_ID), "a"(0), "d"(0) : "memory");
+    check_no_trap("wrmsr_bios_sign_id");
+    cpuid(1, r);
+    TRY("rdmsr", : : "c"(MSR_BIOS_SIGN_ID) : "eax", "edx", "memory");
+    check_no_trap("rdmsr_bios_sign_id");
+    check_true("bios_sign_id_low_half_zero",
+               (uint32_t)rdmsr(MSR_BIOS_SIGN_ID) == 0,
+               "the low half of IA32_BIOS_SIGN_ID is reserved (0)");
+}
+
+/* IA32_MISC_ENABLE: readable (Linux checks fast strings there) and
+ * writable back with what was read. */
+static void test_misc_enable(void)
+{
+    TRY("rdmsr", : : "c"(MSR_MISC_ENABLE) : "eax", "edx", "memory");
+    check_no_trap("rdmsr_misc_enable");
+    uint64_t v = rdmsr(MSR_MISC_ENABLE);
+    TRY("wrmsr", : : "c"(MSR_MISC_ENABLE), "a"((uint32_t)v),
+        "d"((uint32_t)(v >> 32)) : "memory");
+    check_no_trap("wrmsr_misc_enable");
+    check_true("misc_enable_reads_back", rdmsr(MSR_MISC_ENABLE) == v,
+               "IA32_MISC_ENABLE changed after writing its own value");
 }
 
 /* ---------------------------------------------------------- SYSENTER */
@@ -198,5 +229,7 @@ void test_main(void)
     test_tsc();
     test_cpl3();
     test_unknown();
+    test_microcode_revision();
+    test_misc_enable();
     test_sysenter();
 }
