@@ -28,5 +28,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "bt386: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
+# A mirror mid-sync can fail one index (with i386 enabled, say): go on
+# with the lists that did arrive; the install says what is really missing.
+apt-get update -qq >/dev/null 2>&1 ||
+    echo "bt386: apt-get update reported errors; continuing" >&2
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

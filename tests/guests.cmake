@@ -57,3 +57,18 @@ bt386_guest_test(guest_firstlight_qemu --skip-missing --status 33
 bt386_guest_test(guest_firstlight_qemu_exit_status --skip-missing --status 11
     --out "cmdline: ${FIRSTLIGHT} exit=5" ${FIRSTLIGHT_RESULTS} --
     qemu-system-i386 -kernel ${FIRSTLIGHT} -append "exit=5" ${QEMU_ARGS})
+
+# The Linux guest (guest-images/linux, built by the linux-guest target,
+# which scripts/test.sh builds first): boot Debian's kernel to its shell,
+# run commands, write a file, power off, boot again and read it back.
+# Skipped when the image has not been built.
+set(LINUX_GUEST_DIR ${CMAKE_BINARY_DIR}/guest-images/linux)
+add_test(NAME linux_guest_bt386
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/linux/linux-guest.sh
+                 --skip-missing ${LINUX_GUEST_DIR} -- $<TARGET_FILE:bt386>)
+add_test(NAME linux_guest_qemu
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/linux/linux-guest.sh
+                 --skip-missing ${LINUX_GUEST_DIR} -- qemu-system-i386
+                 -accel tcg)
+set_tests_properties(linux_guest_bt386 linux_guest_qemu PROPERTIES
+                     TIMEOUT 1200 SKIP_RETURN_CODE 77 LABELS "guest;linux")

@@ -251,7 +251,11 @@ power_off() {
 
 # Kernel log lines that show trouble with timers or a kernel warning.
 BAD_DMESG='clocksource.*unstable|TSC.*unstable|tsc.*unstable'
-BAD_DMESG="$BAD_DMESG|timer.*broken|MP-BIOS bug|WARNING:"
+BAD_DMESG="$BAD_DMESG|timer.*broken|MP-BIOS bug|WARNING:|BUG:"
+# The platform's own complaints: MSRs the CPU model lacks, broken PMU,
+# ACPI tables the interpreter rejects.
+BAD_DMESG="$BAD_DMESG|unchecked MSR access|Failed to access perfctr"
+BAD_DMESG="$BAD_DMESG|ACPI (BIOS )?Error|ACPI Warning"
 
 check_dmesg() {
     if ! run dmesg; then
@@ -260,11 +264,11 @@ check_dmesg() {
     fi
     bad=$(printf '%s\n' "$out" | grep -E -- "$BAD_DMESG")
     if [ -n "$bad" ]; then
-        fail "dmesg$boot" "timer or warning lines in the kernel log:"
+        fail "dmesg$boot" "platform complaints in the kernel log:"
         printf '%s\n' "$bad" | sed 's/^/    /'
     else
         lines=$(printf '%s\n' "$out" | wc -l)
-        pass "dmesg$boot" "no clocksource/TSC/timer warnings ($lines lines)"
+        pass "dmesg$boot" "no timer, MSR, PMU or ACPI complaints ($lines lines)"
     fi
 }
 
