@@ -12,6 +12,27 @@
 #include <time.h>
 
 #define PCMAP_PER_BLOCK_AVG 16
+#define CODE_RESERVED 64 /* the stale-entry stub, at the start of the cache */
+
+#define VCPU_MEM(off) hmem_bd(HR_VCPU, (off))
+
+/*
+ * A stale block's entry is overwritten with a CALL to this stub, so a
+ * chained jump or jump-cache hit that still reaches it leaves for the
+ * monitor, which finds the block from the return address. Flag-free:
+ * POP to memory and MOV leave RFLAGS alone.
+ */
+static void emit_stale_stub(uint8_t *at)
+{
+    struct emitter e;
+    emit_init(&e, at, CODE_RESERVED);
+    emit_u8(&e, 0x41); /* pop qword [r14 + exit_arg] */
+    emit_u8(&e, 0x8f);
+    emit_u8(&e, 0x46);
+    emit_u8(&e, VCPU_OFF_EXIT_ARG);
+    emit_mov_m64_imm32(&e, VCPU_MEM(VCPU_OFF_EXIT_REASON), EXIT_STALE);
+    emit_jmp_m64(&e, VCPU_MEM(VCPU_OFF_EXIT_FN));
+}
 
 struct dbt *dbt_create(size_t cache_bytes)
 {
@@ -22,6 +43,7 @@ struct dbt *dbt_create(size_t cache_bytes)
     d->code = mmap(NULL, cache_bytes, PROT_READ | PROT_WRITE | PROT_EXEC,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     d->code_size = cache_bytes;
+    d->code_reserved = d->code_used = CODE_RESERVED;
     d->max_blocks = cache_bytes / 128;
     d->max_pcmap = d->max_blocks * PCMAP_PER_BLOCK_AVG;
     d->blocks = calloc(d->max_blocks, sizeof(*d->blocks));
@@ -33,6 +55,7 @@ struct dbt *dbt_create(size_t cache_bytes)
         dbt_destroy(d);
         return NULL;
     }
+    emit_stale_stub(d->code);
     return d;
 }
 
@@ -41,6 +64,7 @@ void dbt_destroy(struct dbt *d)
     if (!d)
         return;
     free(d->code_page);
+    free(d->page_blocks);
     free(d->protected);
     if (d->code)
         munmap(d->code, d->code_size);
@@ -79,56 +103,109 @@ static unsigned hash_key(uint32_t linear, uint32_t mode)
     return h >> (32 - HASH_BITS);
 }
 
-/* Make every write-protected code page writable again. */
+static void set_page_access(struct vcpu *v, uint32_t page, int prot)
+{
+    mprotect((uint8_t *)(uintptr_t)v->phys_base + ((size_t)page << 12), 4096,
+             prot);
+}
+
+/* Make every write-protected code page writable again; forget all pages'
+ * block lists (the blocks are about to go). */
 static void unprotect_all(struct dbt *d, struct vcpu *v)
 {
     for (size_t i = 0; i < d->nprotected; i++) {
         uint32_t page = d->protected[i];
-        mprotect((uint8_t *)(uintptr_t)v->phys_base + ((size_t)page << 12),
-                 4096, PROT_READ | PROT_WRITE);
-        d->code_page[page] = 0;
+        if (d->code_page[page] == CODE_PAGE_PROTECTED)
+            set_page_access(v, page, PROT_READ | PROT_WRITE);
+        d->code_page[page] = CODE_PAGE_NONE;
+        d->page_blocks[page] = 0;
     }
     d->nprotected = 0;
 }
 
 /* Mark the guest page holding physical address pa as code: guest writes
- * to it now fault and drop the translations (see dbt_smc_fault). */
-static void protect_page(struct dbt *d, struct vcpu *v, uint32_t pa)
+ * to it now fault and drop its translations (see dbt_smc_fault). Puts b
+ * (its slot-th page) on the page's list. */
+static void protect_page(struct dbt *d, struct vcpu *v, uint32_t pa,
+                         struct block *b, int slot)
 {
     uint32_t page = pa >> 12;
     if (!d->code_page) {
         d->npages = v->ram_size >> 12;
         d->code_page = calloc(d->npages, 1);
+        d->page_blocks = calloc(d->npages, sizeof(*d->page_blocks));
         d->protected = calloc(d->npages, sizeof(*d->protected));
-        if (!d->code_page || !d->protected)
+        if (!d->code_page || !d->page_blocks || !d->protected)
             abort();
     }
-    if (page >= d->npages || d->code_page[page])
+    b->pages[slot] = page;
+    if (page >= d->npages)
         return;
-    d->code_page[page] = 1;
-    d->protected[d->nprotected++] = page;
-    mprotect((uint8_t *)(uintptr_t)v->phys_base + ((size_t)page << 12), 4096,
-             PROT_READ);
+    b->page_next[slot] = d->page_blocks[page];
+    d->page_blocks[page] = (uint32_t)(b - d->blocks) + 1;
+    if (d->code_page[page] == CODE_PAGE_PROTECTED)
+        return;
+    if (d->code_page[page] == CODE_PAGE_NONE)
+        d->protected[d->nprotected++] = page;
+    d->code_page[page] = CODE_PAGE_PROTECTED;
+    set_page_access(v, page, PROT_READ);
 }
 
 bool dbt_is_code_page(const struct dbt *d, uint32_t pa)
 {
     uint32_t page = pa >> 12;
-    return d->code_page && page < d->npages && d->code_page[page];
+    return d->code_page && page < d->npages &&
+           d->code_page[page] == CODE_PAGE_PROTECTED;
+}
+
+/* Block b's code was written: its entry now calls the stale stub. It stays
+ * in the hash until the next lookup of its key, which links it onward. */
+static void make_stale(struct dbt *d, struct block *b)
+{
+    b->stale = true;
+    b->host[0] = 0xe8; /* call rel32 */
+    emit_patch_rel32(b->host + 1, d->code);
+}
+
+/* Drop the translations of one code page, make it writable again, and
+ * forget decoded instructions on it. */
+static void invalidate_page(struct dbt *d, struct vcpu *v, uint32_t page)
+{
+    for (uint32_t i = d->page_blocks[page]; i;) {
+        struct block *b = &d->blocks[i - 1];
+        int slot = b->pages[0] == page ? 0 : 1;
+        i = b->page_next[slot];
+        if (!b->stale)
+            make_stale(d, b);
+    }
+    d->page_blocks[page] = 0;
+    d->code_page[page] = CODE_PAGE_LISTED;
+    set_page_access(v, page, PROT_READ | PROT_WRITE);
+    for (size_t i = 0; i < DECODED_SLOTS; i++)
+        if (d->decoded[i].phys >> 12 == page)
+            d->decoded[i].generation = 0;
+    vcpu_jc_clear(v);
+    v->stats.smc_flushes++;
 }
 
 void dbt_note_write(struct dbt *d, struct vcpu *v, uint32_t pa, unsigned len)
 {
-    if (dbt_is_code_page(d, pa) || dbt_is_code_page(d, pa + len - 1)) {
-        v->stats.smc_flushes++;
-        dbt_flush(d, v);
-    }
+    if (!d->code_page || len == 0)
+        return;
+    uint32_t last = (uint32_t)(((uint64_t)pa + len - 1) >> 12);
+    for (uint32_t page = pa >> 12; page <= last && page < d->npages; page++)
+        if (d->code_page[page] == CODE_PAGE_PROTECTED)
+            invalidate_page(d, v, page);
 }
 
 void dbt_smc_fault(struct dbt *d, struct vcpu *v)
 {
-    v->stats.smc_flushes++;
-    dbt_flush(d, v);
+    uint32_t page = (uint32_t)v->fault_addr >> 12;
+    if (d->code_page && page < d->npages &&
+        d->code_page[page] == CODE_PAGE_PROTECTED)
+        invalidate_page(d, v, page);
+    else
+        dbt_flush(d, v); /* not a page we know: be safe */
     d->single_step = true;
 }
 
@@ -137,7 +214,7 @@ void dbt_flush(struct dbt *d, struct vcpu *v)
     if (d->code_page)
         unprotect_all(d, v);
     d->generation++;
-    d->code_used = 0;
+    d->code_used = d->code_reserved;
     d->nblocks = 0;
     d->npcmap = 0;
     memset(d->hash, 0, sizeof(d->hash));
@@ -157,15 +234,26 @@ void dbt_jc_fill(struct vcpu *v, struct block *b)
 }
 
 /* Blocks are keyed by the physical address of their code and by the
- * linear EIP they were translated at (their code embeds linear targets). */
+ * linear EIP they were translated at (their code embeds linear targets).
+ * A stale block of the key is taken out of the hash and returned in
+ * *stale, so the caller can send its entry on to the new translation. */
 static struct block *lookup(struct dbt *d, uint32_t eip, uint32_t cs_base,
-                            uint32_t phys, uint32_t mode)
+                            uint32_t phys, uint32_t mode, struct block **stale)
 {
-    struct block *b = d->hash[hash_key(phys, mode)];
-    for (; b; b = b->hash_next)
+    struct block **pp = &d->hash[hash_key(phys, mode)];
+    *stale = NULL;
+    while (*pp) {
+        struct block *b = *pp;
         if (b->eip == eip && b->mode == mode && b->phys == phys &&
-            (b->mode & MODE_FLAT || cs_base == b->cs_base))
-            return b;
+            (b->mode & MODE_FLAT || cs_base == b->cs_base)) {
+            if (!b->stale)
+                return b;
+            *pp = b->hash_next;
+            *stale = b;
+            continue;
+        }
+        pp = &b->hash_next;
+    }
     return NULL;
 }
 
@@ -203,9 +291,11 @@ static void ensure_room(struct dbt *d, struct vcpu *v)
 static void protect_block(struct dbt *d, struct vcpu *v, struct block *b)
 {
     uint32_t start = b->cs_base + b->eip, last_pa;
-    protect_page(d, v, b->phys);
-    if (b->guest_len && dbt_code_phys(v, start + b->guest_len - 1, &last_pa))
-        protect_page(d, v, last_pa);
+    protect_page(d, v, b->phys, b, 0);
+    b->pages[1] = b->pages[0];
+    if (b->guest_len && dbt_code_phys(v, start + b->guest_len - 1, &last_pa) &&
+        last_pa >> 12 != b->phys >> 12)
+        protect_page(d, v, last_pa, b, 1);
 }
 
 static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode,
@@ -223,7 +313,9 @@ static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode,
     d->single_step = d->bounce_step = false;
     b->phys = phys;
     translate_block(d, v, mode, &e, b, &d->pcmaps[d->npcmap],
-                    once && cacheable ? 1 : BLOCK_MAX_INSNS, bounce);
+                    (once && cacheable) || (mode & MODE_ONE) ? 1
+                                                             : BLOCK_MAX_INSNS,
+                    bounce);
     if (e.overflow)
         abort(); /* BLOCK_MAX_HOST is sized so this cannot happen */
     d->nblocks++;
@@ -247,17 +339,35 @@ static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode,
 struct block *dbt_find(struct dbt *d, struct vcpu *v)
 {
     uint32_t mode = dbt_mode(v), cs_base = v->seg[SEG_CS].base, phys;
+    if (d->single_cached)
+        mode |= MODE_ONE;
+    d->single_cached = false;
     if (!dbt_code_phys(v, cs_base + v->eip, &phys))
         return translate(d, v, mode, 0, false); /* reports the fetch #PF */
+    struct block *stale = NULL;
     struct block *b = d->single_step || d->bounce_step
                           ? NULL
-                          : lookup(d, v->eip, cs_base, phys, mode);
-    return b ? b : translate(d, v, mode, phys, true);
+                          : lookup(d, v->eip, cs_base, phys, mode, &stale);
+    uint64_t generation = d->generation;
+    if (!b)
+        b = translate(d, v, mode, phys, true);
+    /* Chains into the stale block now reach the new one (unless the
+     * translation flushed the cache, stale block and all). */
+    if (stale && generation == d->generation && stale != b) {
+        stale->host[0] = 0xe9; /* jmp rel32 */
+        emit_patch_rel32(stale->host + 1, b->host);
+    }
+    return b;
 }
 
 void dbt_step_next(struct dbt *d)
 {
     d->single_step = true;
+}
+
+void dbt_step_next_cached(struct dbt *d)
+{
+    d->single_cached = true;
 }
 
 void dbt_bounce_next(struct dbt *d)
@@ -268,6 +378,12 @@ void dbt_bounce_next(struct dbt *d)
 uint64_t dbt_generation(const struct dbt *d)
 {
     return d->generation;
+}
+
+struct block *dbt_stale_block(struct dbt *d, uint64_t return_address)
+{
+    struct block *b = dbt_block_at(d, (const uint8_t *)(uintptr_t)return_address - 5);
+    return b && b->stale ? b : NULL;
 }
 
 void dbt_chain(struct dbt *d, uint8_t *site, uint64_t generation,

@@ -19,6 +19,7 @@ struct insn;
 #define MODE_EM 0x20    /* CR0.EM: x87 raises #NM, MMX/SSE #UD */
 #define MODE_NOFXSR 0x40 /* CR4.OSFXSR clear: SSE raises #UD */
 #define MODE_MP 0x80    /* CR0.MP: WAIT/FWAIT honours TS */
+#define MODE_ONE 0x100  /* a one-instruction block (interrupt shadow) */
 
 /* One host-PC -> guest-EIP record, at the start of each guest instruction. */
 struct pcmap {
@@ -40,6 +41,12 @@ struct block {
     uint32_t host_len;
     struct pcmap *pcmap; /* ninsns entries */
     struct block *hash_next;
+    /* The code pages it lies on (one or two), and the next block on each
+     * page's list (index + 1; 0 ends it), for per-page invalidation. */
+    uint32_t pages[2];
+    uint32_t page_next[2];
+    bool stale; /* its code was written: the entry now leaves for the
+                   monitor, and later jumps to the new translation */
 };
 
 struct dbt;
@@ -65,6 +72,10 @@ uint64_t dbt_generation(const struct dbt *d);
 void dbt_chain(struct dbt *d, uint8_t *site, uint64_t generation,
                struct block *b);
 
+/* The stale block whose entry called the stale stub (EXIT_STALE's
+ * exit_arg is the call's return address), or NULL. */
+struct block *dbt_stale_block(struct dbt *d, uint64_t return_address);
+
 /* Record b in the jump cache for indirect branches. */
 void dbt_jc_fill(struct vcpu *v, struct block *b);
 
@@ -78,12 +89,17 @@ void dbt_note_write(struct dbt *d, struct vcpu *v, uint32_t pa, unsigned len);
 /* Translate the next block as one instruction, uncached (single step). */
 void dbt_step_next(struct dbt *d);
 
+/* Run the next block as one instruction, from a cached one-instruction
+ * translation (the instruction after STI or MOV SS: a hot path). */
+void dbt_step_next_cached(struct dbt *d);
+
 /* Run the instruction at v->eip once with its memory operand in the
  * vCPU's bounce buffer (the monitor does the access around it). */
 void dbt_bounce_next(struct dbt *d);
 
-/* Translated code wrote to a code page (FAULT_SMC): drop translations and
- * run the writing instruction once, uncached, with the page writable. */
+/* Translated code wrote to a code page (FAULT_SMC): drop the translations
+ * of that page and run the writing instruction once, uncached, with the
+ * page writable. */
 void dbt_smc_fault(struct dbt *d, struct vcpu *v);
 
 /* Drop every translation (cache full, mode change, code written). */

@@ -35,10 +35,12 @@ struct dbt {
     /* Self-modifying code (paging off): guest pages holding translated code
      * are read-only in the window; code_page[] marks them, protected[]
      * lists them so a flush can open them again. */
-    uint8_t *code_page;
+    uint8_t *code_page;     /* CODE_PAGE_* */
+    uint32_t *page_blocks;  /* per page: first block on it (index + 1) */
     uint32_t *protected;
     size_t nprotected, npages;
     bool single_step;       /* next block: one instruction, uncached */
+    bool single_cached;     /* next block: one instruction, cached */
     /* Decoded instructions for the monitor (EXIT_EMULATE re-reads the
      * instruction it stopped at); dropped with the translations. */
     struct decoded {
@@ -48,7 +50,13 @@ struct dbt {
     } decoded[DECODED_SLOTS];
     bool bounce_step;       /* ... and its memory operand is the bounce buffer */
     struct block *hash[1u << HASH_BITS];
+    /* The first bytes of the cache: where a stale block's entry calls. */
+    size_t code_reserved;
 };
+
+/* code_page[] states. A page is listed in protected[] from its first
+ * translation until the next flush, whether or not it is protected now. */
+enum { CODE_PAGE_NONE, CODE_PAGE_PROTECTED, CODE_PAGE_LISTED };
 
 /* Map a guest register number to the host register that holds it. */
 static inline int host_reg(int guest)

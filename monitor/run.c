@@ -121,7 +121,7 @@ static void check_interrupts(struct vcpu *v)
     if (v->intr_shadow) {
         if (!v->shadow_armed) {
             v->shadow_armed = true;
-            dbt_step_next(v->dbt);
+            dbt_step_next_cached(v->dbt);
             return;
         }
         if (v->resume || v->slow.pending) {
@@ -146,7 +146,8 @@ static void handle_exit(struct vcpu *v)
     bool fill = v->exit_reason == EXIT_PAGE && !(v->exit_arg & (PAGE_ARG_CROSS | PAGE_ARG_FETCH));
     if (!fill && !(v->exit_reason == EXIT_FAULT && v->fault_kind == FAULT_PAGE))
         slowmem_finish(v, v->exit_reason == EXIT_CHAIN ||
-                              v->exit_reason == EXIT_LOOKUP);
+                              v->exit_reason == EXIT_LOOKUP ||
+                              v->exit_reason == EXIT_STALE);
     switch (v->exit_reason) {
     case EXIT_CHAIN:
         on_chain(v);
@@ -154,6 +155,16 @@ static void handle_exit(struct vcpu *v)
     case EXIT_LOOKUP:
         dbt_jc_fill(v, dbt_find(v->dbt, v));
         break;
+    case EXIT_STALE: { /* a chain into code that has been written */
+        struct block *b = dbt_stale_block(v->dbt, v->exit_arg);
+        if (!b) {
+            cpu_shutdown(v, 1, "internal error: stale entry of no block");
+            break;
+        }
+        v->eip = b->eip;
+        dbt_find(v->dbt, v);
+        break;
+    }
     case EXIT_EMULATE:
         emulate_insn(v);
         break;
@@ -191,6 +202,7 @@ static bool step_completed(const struct vcpu *v, uint64_t events)
     switch (v->exit_reason) {
     case EXIT_CHAIN:
     case EXIT_LOOKUP:
+    case EXIT_STALE:
     case EXIT_EMULATE:
         return !v->slow.pending;
     default:

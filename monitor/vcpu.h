@@ -83,6 +83,8 @@ enum exit_reason {
     EXIT_EXCEPTION, /* raise exception exit_arg at eip (e.g. #NM) */
     EXIT_PAGE,      /* shadow miss or page-crossing access; exit_arg says
                        which (PAGE_ARG_*), exit_resume where to go on */
+    EXIT_STALE,     /* entered a block whose code was written; exit_arg =
+                       the host address after its entry's call */
     EXIT_MAX
 };
 
