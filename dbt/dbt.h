@@ -28,6 +28,11 @@ struct pcmap {
     uint32_t flags;     /* PCF_* */
 };
 #define PCF_RSI_IN_R11 0x1 /* guest ESI is parked in R11 around the access */
+/* A REP MOVS/STOS chunk under paging (gen_rep_string_paged): RSI/RDI hold
+ * host addresses (guest ESI = RSI - R8, EDI = RDI - R10), guest ECX =
+ * RCX + R9, and the guest's flags are in vcpu->str_flags. */
+#define PCF_STR_SRC 0x2
+#define PCF_STR_DST 0x4
 
 /* A translated block. */
 struct block {

@@ -20,6 +20,18 @@ static struct vcpu *sig_vcpu;
 
 #define SIGSTACK_SIZE (64 * 1024)
 
+/* Is the host instruction at pc a string instruction (*rep: with REP, a
+ * chunk of a paged REP loop)? Only a fault there finds RSI/RDI (and RCX)
+ * in their host form: the same instruction's lookups and the poll load at
+ * block entry see guest values. */
+static bool at_host_string(const uint8_t *pc, bool *rep)
+{
+    *rep = false;
+    for (int i = 0; i < 3 && (*pc == 0xf3 || *pc == 0x66); i++, pc++)
+        *rep |= *pc == 0xf3;
+    return (*pc >= 0xa4 && *pc <= 0xa7) || (*pc >= 0xaa && *pc <= 0xaf);
+}
+
 static void save_guest_regs(struct vcpu *v, const mcontext_t *mc,
                             const struct pcmap *pm)
 {
@@ -33,6 +45,18 @@ static void save_guest_regs(struct vcpu *v, const mcontext_t *mc,
     v->regs[R_ESI] = (uint32_t)g[(pm->flags & PCF_RSI_IN_R11) ? REG_R11 : REG_RSI];
     v->regs[R_EDI] = (uint32_t)g[REG_RDI];
     v->host_rflags = (uint64_t)g[REG_EFL];
+    bool rep;
+    if ((pm->flags & (PCF_STR_SRC | PCF_STR_DST)) &&
+        at_host_string((const uint8_t *)g[REG_RIP], &rep)) {
+        if (pm->flags & PCF_STR_SRC)
+            v->regs[R_ESI] = (uint32_t)(g[REG_RSI] - g[REG_R8]);
+        if (pm->flags & PCF_STR_DST)
+            v->regs[R_EDI] = (uint32_t)(g[REG_RDI] - g[REG_R10]);
+        if (rep) { /* a chunk of gen_rep_string_paged's loop */
+            v->regs[R_ECX] = (uint32_t)(g[REG_RCX] + g[REG_R9]);
+            v->host_rflags = v->str_flags; /* as pushed before the loop */
+        }
+    }
 }
 
 /* Host exception numbers (the trap number in the signal context). */

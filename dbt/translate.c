@@ -702,6 +702,194 @@ static void gen_incdec(struct tctx *t, uint8_t op)
  * (phys_base is 4 GiB aligned, so the low 32 bits stay the guest's), run
  * the host instruction with 64-bit addressing, then truncate back.
  */
+/* ModRM register-direct encodings for the paged REP loop below. */
+static void emit_alu_rr32(struct emitter *e, uint8_t op, int rm, int reg)
+{
+    emit_rex(e, false, reg, H_NONE, rm, false);
+    emit_u8(e, op);
+    emit_u8(e, (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7)));
+}
+
+static void emit_shr_r32_imm(struct emitter *e, int r, uint8_t n)
+{
+    emit_rex(e, false, 0, H_NONE, r, false);
+    emit_u8(e, 0xc1);
+    emit_u8(e, (uint8_t)(0xe8 | (r & 7)));
+    emit_u8(e, n);
+}
+
+/* pushfq; pop qword [r14 + str_flags] (and the reverse): the guest's
+ * flags set aside while the loop computes with host flags. */
+static void gen_save_flags(struct tctx *t)
+{
+    emit_u8(t->e, 0x9c);
+    emit_rex(t->e, false, 0, H_NONE, HR_VCPU, false);
+    emit_u8(t->e, 0x8f);
+    emit_modrm_mem(t->e, 0, VCPU_MEM(VOFF(str_flags)));
+}
+
+static void gen_restore_flags(struct tctx *t)
+{
+    emit_rex(t->e, false, 0, H_NONE, HR_VCPU, false);
+    emit_u8(t->e, 0xff);
+    emit_modrm_mem(t->e, 6, VCPU_MEM(VOFF(str_flags)));
+    emit_u8(t->e, 0x9d);
+}
+
+/*
+ * REP MOVS/STOS with paging on, flat segments, 32-bit addresses: a loop
+ * in translated code that runs the host's REP MOVS/STOS over the part of
+ * the copy that lies in one source and one destination page, looking each
+ * page up in the shadow tables. Guest ESI/EDI/ECX are exact at each chunk
+ * boundary, and a fault inside a chunk is recovered from the host's
+ * partial progress (PCF_STR_*). A miss leaves through a memory stub and
+ * the instruction resumes from the start; DF set or an element straddling
+ * two pages leaves for the monitor's C path.
+ */
+static void gen_rep_string_paged(struct tctx *t, uint8_t op)
+{
+    struct emitter *e = t->e;
+    const struct insn *in = t->in;
+    bool movs = op == 0xa4 || op == 0xa5;
+    unsigned size = (op & 1) ? (unsigned)opsize(t) : 1;
+    uint8_t shift = size == 4 ? 2 : size == 2 ? 1 : 0;
+    uint32_t wkind = (uint32_t)(PAGE_ARG_WRITE >> 32);
+    gen_save_flags(t);
+    emit_rex(e, false, 0, H_NONE, HR_VCPU, false); /* test [str_flags], DF */
+    emit_u8(e, 0xf7);
+    emit_modrm_mem(e, 0, VCPU_MEM(VOFF(str_flags)));
+    emit_u32(e, EFL_DF);
+    size_t to_slow = emit_jcc_rel32(e, CC_NE, e->p);
+    uint8_t *loop = e->p;
+    emit_alu_rr32(e, 0x85, H_RCX, H_RCX); /* test ecx, ecx */
+    size_t to_done = emit_jcc_rel32(e, CC_E, e->p);
+    size_t to_miss_src = 0;
+    if (movs) {
+        emit_mov_r32_r32(e, HR_ADDR, H_RSI);
+        emit_shr_r32_imm(e, HR_ADDR, 12);
+        emit_mov_r64_m64(e, HR_T0, hmem_bi(H_R13, HR_ADDR, 8, 0));
+        emit_test_r64_r64(e, HR_T0, HR_T0);
+        to_miss_src = emit_jcc_rel32(e, CC_E, e->p);
+    }
+    emit_mov_r32_r32(e, HR_ADDR, H_RDI);
+    emit_shr_r32_imm(e, HR_ADDR, 12);
+    emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_ADDR, 8,
+                                       (int32_t)SHADOW_WRITE_OFFSET));
+    emit_test_r64_r64(e, HR_T2, HR_T2);
+    size_t to_miss_dst = emit_jcc_rel32(e, CC_E, e->p);
+    /* r11 = elements left in both pages = (4096 - max(offsets)) >> shift */
+    emit_mov_r32_r32(e, HR_T1, H_RDI);
+    emit_u8(e, 0x41); /* and r9d, 0xfff */
+    emit_u8(e, 0x81);
+    emit_u8(e, 0xe1);
+    emit_u32(e, 0xfff);
+    if (movs) {
+        emit_mov_r32_r32(e, HR_ADDR, H_RSI);
+        emit_u8(e, 0x41); /* and r11d, 0xfff */
+        emit_u8(e, 0x81);
+        emit_u8(e, 0xe3);
+        emit_u32(e, 0xfff);
+        emit_alu_rr32(e, 0x39, HR_T1, HR_ADDR); /* cmp r9d, r11d */
+        emit_u8(e, 0x45);                       /* cmovb r9d, r11d */
+        emit_u8(e, 0x0f);
+        emit_u8(e, 0x42);
+        emit_u8(e, 0xcb);
+    }
+    emit_mov_r32_imm32(e, HR_ADDR, 4096);
+    emit_alu_rr32(e, 0x29, HR_ADDR, HR_T1); /* sub r11d, r9d */
+    size_t to_cross = 0;
+    if (shift) {
+        emit_shr_r32_imm(e, HR_ADDR, shift);
+        to_cross = emit_jcc_rel32(e, CC_E, e->p); /* straddles a page */
+    }
+    emit_alu_rr32(e, 0x39, HR_ADDR, H_RCX); /* cmp r11d, ecx */
+    emit_u8(e, 0x44);                       /* cmova r11d, ecx */
+    emit_u8(e, 0x0f);
+    emit_u8(e, 0x47);
+    emit_u8(e, 0xd9);
+    emit_mov_r32_r32(e, HR_T1, H_RCX);
+    emit_alu_rr32(e, 0x29, HR_T1, HR_ADDR); /* sub r9d, r11d: left after */
+    emit_mov_r32_r32(e, H_RCX, HR_ADDR);
+    if (movs)
+        emit_lea_r64(e, H_RSI, hmem_bi(HR_T0, H_RSI, 1, 0));
+    emit_lea_r64(e, H_RDI, hmem_bi(HR_T2, H_RDI, 1, 0));
+    t->pcflags |= PCF_STR_DST | (movs ? PCF_STR_SRC : 0);
+    gen_prefixes(t);
+    emit_u8(e, op);
+    if (movs) {
+        emit_rex(e, true, HR_T0, H_NONE, H_RSI, false); /* sub rsi, r8 */
+        emit_u8(e, 0x29);
+        emit_u8(e, (uint8_t)(0xc0 | ((HR_T0 & 7) << 3) | (H_RSI & 7)));
+        emit_mov_r32_r32(e, H_RSI, H_RSI);
+    }
+    emit_rex(e, true, HR_T2, H_NONE, H_RDI, false); /* sub rdi, r10 */
+    emit_u8(e, 0x29);
+    emit_u8(e, (uint8_t)(0xc0 | ((HR_T2 & 7) << 3) | (H_RDI & 7)));
+    emit_mov_r32_r32(e, H_RDI, H_RDI);
+    emit_mov_r32_r32(e, H_RCX, HR_T1);
+    emit_jmp_rel32(e, loop);
+    /* Out of line: misses go to memory stubs with the linear address in
+     * r11; the slow cases to the monitor; both with the flags restored. */
+    if (movs) {
+        emit_patch_rel32(e->start + to_miss_src, e->p);
+        emit_mov_r32_r32(e, HR_ADDR, H_RSI);
+        gen_restore_flags(t);
+        add_mstub(t, emit_jmp_rel32(e, e->p), 0);
+    }
+    emit_patch_rel32(e->start + to_miss_dst, e->p);
+    emit_mov_r32_r32(e, HR_ADDR, H_RDI);
+    gen_restore_flags(t);
+    add_mstub(t, emit_jmp_rel32(e, e->p), wkind);
+    emit_patch_rel32(e->start + to_slow, e->p);
+    if (to_cross)
+        emit_patch_rel32(e->start + to_cross, e->p);
+    gen_restore_flags(t);
+    emit_mov_m32_imm32(e, VCPU_MEM(VCPU_OFF_EIP), in->eip);
+    emit_mov_m64_imm32(e, VCPU_MEM(VCPU_OFF_EXIT_REASON), EXIT_EMULATE);
+    emit_jmp_m64(e, VCPU_MEM(VCPU_OFF_EXIT_FN));
+    emit_patch_rel32(e->start + to_done, e->p);
+    gen_restore_flags(t);
+}
+
+/*
+ * One string instruction (no REP) with paging on, flat segments, 32-bit
+ * addresses: each implicit operand is looked up like any memory operand
+ * (misses and page crossings leave through memory stubs), RSI/RDI become
+ * host addresses for the host's own instruction, and are turned back
+ * without touching flags (SCAS and CMPS set them).
+ */
+static void gen_string_paged_single(struct tctx *t, uint8_t op, bool uses_si,
+                                    bool uses_di)
+{
+    struct emitter *e = t->e;
+    unsigned size = (op & 1) ? (unsigned)opsize(t) : 1;
+    bool di_write = op == 0xa4 || op == 0xa5 || op == 0xaa || op == 0xab;
+    if (uses_si) {
+        emit_mov_r32_r32(e, HR_ADDR, H_RSI);
+        gen_shadow_lookup(t, false, size);
+        emit_lea_r64(e, HR_T0, hmem_bd(HR_T2, 0));
+    }
+    if (uses_di) {
+        emit_mov_r32_r32(e, HR_ADDR, H_RDI);
+        gen_shadow_lookup(t, di_write, size);
+    }
+    if (uses_si)
+        emit_lea_r64(e, H_RSI, hmem_bi(HR_T0, H_RSI, 1, 0));
+    if (uses_di)
+        emit_lea_r64(e, H_RDI, hmem_bi(HR_T2, H_RDI, 1, 0));
+    t->pcflags |= (uses_si ? PCF_STR_SRC : 0) | (uses_di ? PCF_STR_DST : 0);
+    gen_prefixes(t);
+    emit_u8(e, op);
+    if (uses_si) { /* esi = rsi - r8 = rsi + ~r8 + 1 */
+        emit_not_r32(e, HR_T0);
+        emit_lea_r32(e, H_RSI, hmem_bi(H_RSI, HR_T0, 1, 1));
+    }
+    if (uses_di) {
+        emit_not_r32(e, HR_T2);
+        emit_lea_r32(e, H_RDI, hmem_bi(H_RDI, HR_T2, 1, 1));
+    }
+}
+
 static bool gen_string(struct tctx *t, uint8_t op)
 {
     const struct insn *in = t->in;
@@ -709,9 +897,21 @@ static bool gen_string(struct tctx *t, uint8_t op)
                    op == 0xac || op == 0xad;
     bool uses_di = op != 0xac && op != 0xad;
     int src_seg = in->seg_override >= 0 ? in->seg_override : SEG_DS;
-    if (in->addr16 || !(t->mode & MODE_FLAT) || seg_needs_base(t, src_seg) ||
-        (t->mode & MODE_PAGING))
+    if (in->addr16 || !(t->mode & MODE_FLAT) || seg_needs_base(t, src_seg))
         return false;
+    if (t->mode & MODE_PAGING) {
+        if (!(t->mode & MODE_CODE32))
+            return false;
+        if (!in->rep && !in->repne) {
+            gen_string_paged_single(t, op, uses_si, uses_di);
+            return true;
+        }
+        if (!in->rep || in->repne ||
+            !(op == 0xa4 || op == 0xa5 || op == 0xaa || op == 0xab))
+            return false;
+        gen_rep_string_paged(t, op);
+        return true;
+    }
     if (uses_si)
         emit_lea_r64(t->e, H_RSI, hmem_bi(HR_PBASE, H_RSI, 1, 0));
     if (uses_di)
