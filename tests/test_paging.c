@@ -332,6 +332,45 @@ START_TEST(stack_and_calls_with_paging)
 }
 END_TEST
 
+START_TEST(single_string_insns_through_shadow_tables)
+{
+    /* LODSB, SCASB, MOVSD and STOSB without REP on pages whose frames are
+     * not where their linear addresses would say: each operand goes
+     * through the shadow tables; MOVSD crosses two pages on both sides. */
+    static const uint8_t body[] = {
+        0xbe, 0xfe, 0x0f, 0x00, 0x40, /* mov esi, LIN+0xffe */
+        0xbf, 0xfe, 0x1f, 0x00, 0x40, /* mov edi, LIN+0x1ffe */
+        0xac,                         /* lodsb */
+        0xae,                         /* scasb: ZF = (al == [edi]) */
+        0x0f, 0x94, 0xc3,             /* setz bl */
+        0xa5,                         /* movsd (crosses on both sides) */
+        0xaa,                         /* stosb */
+        0xf4,                         /* hlt */
+    };
+    static const uint8_t src[4] = {0x11, 0x22, 0x33, 0x44};
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x2000, FRAME_A + 0x2000, PTE_P | PTE_W);
+    harness_write(h, FRAME_A + 0xffe, "\x5a\x11", 2);
+    harness_write(h, FRAME_B, src + 1, 3);
+    harness_write(h, FRAME_B + 0xffe, "\x5a", 1);
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    st.regs[R_EBX] = 0;
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EAX] & 0xff, 0x5a);
+    ck_assert_uint_eq(st.regs[R_EBX] & 0xff, 1);
+    ck_assert_uint_eq(st.regs[R_ESI], LIN + 0x1003);
+    ck_assert_uint_eq(st.regs[R_EDI], LIN + 0x2004);
+    uint8_t got[5];
+    harness_read(h, FRAME_B + 0xfff, got, 1);
+    harness_read(h, FRAME_A + 0x2000, got + 1, 4);
+    ck_assert_mem_eq(got, src, 4);
+    ck_assert_uint_eq(got[4], 0x5a);
+}
+END_TEST
+
 START_TEST(rep_movs_across_scattered_frames)
 {
     /* 3 KiB copied from LIN+0x800 (frames A, then B) to LIN+0x2800 (frames
@@ -394,6 +433,7 @@ int main(void)
     tcase_add_test(tc, self_modifying_code_through_an_alias);
     tcase_add_test(tc, stack_and_calls_with_paging);
     tcase_add_test(tc, rep_movs_across_scattered_frames);
+    tcase_add_test(tc, single_string_insns_through_shadow_tables);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
