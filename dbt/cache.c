@@ -94,6 +94,8 @@ uint32_t dbt_mode(const struct vcpu *v)
         m |= MODE_MP;
     if (!(v->cr4 & 0x200)) /* CR4.OSFXSR */
         m |= MODE_NOFXSR;
+    if (v->cr4 & 0x4) /* CR4.TSD */
+        m |= MODE_TSD;
     return m;
 }
 

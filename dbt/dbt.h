@@ -20,6 +20,7 @@ struct insn;
 #define MODE_NOFXSR 0x40 /* CR4.OSFXSR clear: SSE raises #UD */
 #define MODE_MP 0x80    /* CR0.MP: WAIT/FWAIT honours TS */
 #define MODE_ONE 0x100  /* a one-instruction block (interrupt shadow) */
+#define MODE_TSD 0x200  /* CR4.TSD: RDTSC checks CPL (in the monitor) */
 
 /* One host-PC -> guest-EIP record, at the start of each guest instruction. */
 struct pcmap {

@@ -48,8 +48,8 @@ void dbt_trace_block(struct dbt *d, struct vcpu *v, const struct block *b)
 {
     FILE *f = dbt_trace_file ? dbt_trace_file : stderr;
     fprintf(f, "block %08x mode %x: %u guest insns, %u guest bytes, "
-               "%u host bytes\n", b->eip, b->mode, b->ninsns, b->guest_len,
-            b->host_len);
+               "%u host bytes at %p\n", b->eip, b->mode, b->ninsns,
+            b->guest_len, b->host_len, (const void *)b->host);
     if (dbt_trace_mask & TRACE_IN_ASM)
         trace_guest(d, v, b, f);
     if (dbt_trace_mask & TRACE_OUT_ASM)

@@ -1078,12 +1078,35 @@ static int class_0f(uint8_t op)
     return 0;
 }
 
+/*
+ * RDTSC without CR4.TSD: the host's TSC plus the guest's offset (MSR
+ * 0x10), as the monitor would compute it, without leaving translated code
+ * and without touching flags (RORX, LEA).
+ */
+static void gen_rdtsc(struct tctx *t)
+{
+    static const uint8_t rorx_rdx_rdx_32[] = {0xc4, 0xe3, 0xfb, 0xf0, 0xd2, 0x20};
+    static const uint8_t rorx_rdx_rax_32[] = {0xc4, 0xe3, 0xfb, 0xf0, 0xd0, 0x20};
+    struct emitter *e = t->e;
+    emit_u8(e, 0x0f);
+    emit_u8(e, 0x31);
+    emit_bytes(e, rorx_rdx_rdx_32, sizeof(rorx_rdx_rdx_32)); /* edx << 32 */
+    emit_lea_r64(e, H_RAX, hmem_bi(H_RAX, H_RDX, 1, 0));
+    emit_mov_r64_m64(e, HR_ADDR, VCPU_MEM(VOFF(tsc_offset)));
+    emit_lea_r64(e, H_RAX, hmem_bi(H_RAX, HR_ADDR, 1, 0));
+    emit_bytes(e, rorx_rdx_rax_32, sizeof(rorx_rdx_rax_32));
+    emit_mov_r32_r32(e, H_RDX, H_RDX);
+    emit_mov_r32_r32(e, H_RAX, H_RAX);
+}
+
 static void gen_0f(struct tctx *t)
 {
     const struct insn *in = t->in;
     uint8_t op = insn_op(in, 1);
     int cls = class_0f(op);
-    if (cls < 0)
+    if (op == 0x31 && !(t->mode & MODE_TSD))
+        gen_rdtsc(t);
+    else if (cls < 0)
         gen_undefined(t);
     else if (cls > 0)
         gen_emulate(t);
@@ -1292,7 +1315,9 @@ static uint32_t predecode(struct dbt *d, struct vcpu *v, uint32_t mode,
             eip &= 0xffff;
         uint8_t op = insn_op(&ins[n], 0);
         bool string = op >= 0xa4 && op <= 0xaf; /* may run inline */
-        if ((flags_barrier(&ins[n++]) && !string) ||
+        bool rdtsc = op == 0x0f && insn_op(&ins[n], 1) == 0x31 &&
+                     !(mode & MODE_TSD); /* runs inline (gen_rdtsc) */
+        if ((flags_barrier(&ins[n++]) && !string && !rdtsc) ||
             ((cs_base + eip) >> 12) != page)
             break;
     }

@@ -896,7 +896,7 @@ static void emu_mov_cr(struct emu *x, bool to_cr)
         /* A CR3 load drops the TLB; so does a change of CR4.PSE/PGE. */
         if (cr == 3 || (cr == 4 && ((old ^ val) & (CR4_PSE | CR4_PGE))))
             cpu_paging_changed(v, true);
-        if (cr == 4 && ((old ^ val) & CR4_OSFXSR))
+        if (cr == 4 && ((old ^ val) & (CR4_OSFXSR | CR4_TSD)))
             vcpu_jc_clear(v); /* translation mode bit changed */
     }
     done(x);
