@@ -223,9 +223,24 @@ void dbt_flush(struct dbt *d, struct vcpu *v)
     vcpu_jc_clear(v);
 }
 
+/* Is the code at linear la on a global page (kept across CR3 loads)? */
+static bool code_global(struct vcpu *v, uint32_t la)
+{
+    struct walk w;
+    uint32_t err;
+    return (v->cr0 & CR0_PG) &&
+           mmu_walk(v, la, ACC_FETCH | (v->cpl == 3 ? ACC_USER : 0), &w,
+                    &err) == 0 &&
+           w.global;
+}
+
 void dbt_jc_fill(struct vcpu *v, struct block *b)
 {
     size_t i = b->eip & (JC_SIZE - 1);
+    uint32_t la = b->cs_base + b->eip;
+    v->jc_global[i] = code_global(v, la) &&
+                      (b->guest_len <= 1 ||
+                       code_global(v, la + b->guest_len - 1));
     if (v->jc_tag[i] == JC_INVALID_TAG && v->njc_used <= JC_USED_MAX) {
         if (v->njc_used < JC_USED_MAX)
             v->jc_used[v->njc_used] = (uint32_t)i;

@@ -82,10 +82,29 @@ void shadow_flush(struct shadow *s)
     } else {
         for (size_t i = 0; i < s->nfilled; i++) {
             uint32_t f = s->filled[i];
-            *entry(s, (int)(f >> 21), (f >> 20) & 1, f & 0xfffff) = 0;
+            *entry(s, (int)((f >> 21) & 1), (f >> 20) & 1, f & 0xfffff) = 0;
         }
     }
     s->nfilled = 0;
+}
+
+#define FILLED_GLOBAL (1u << 22)
+
+void shadow_flush_nonglobal(struct shadow *s)
+{
+    if (s->nfilled >= FILLED_MAX) {
+        shadow_flush(s);
+        return;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < s->nfilled; i++) {
+        uint32_t f = s->filled[i];
+        if (f & FILLED_GLOBAL)
+            s->filled[kept++] = f;
+        else
+            *entry(s, (int)((f >> 21) & 1), (f >> 20) & 1, f & 0xfffff) = 0;
+    }
+    s->nfilled = kept;
 }
 
 void shadow_invlpg(struct shadow *s, uint32_t la)
@@ -98,11 +117,12 @@ void shadow_invlpg(struct shadow *s, uint32_t la)
 }
 
 static void set_entry(struct shadow *s, int view, bool write, uint32_t page,
-                      uint64_t delta)
+                      uint64_t delta, bool global)
 {
     uint64_t *e = entry(s, view, write, page);
     if (*e == 0 && s->nfilled < FILLED_MAX)
-        s->filled[s->nfilled++] = (uint32_t)view << 21 |
+        s->filled[s->nfilled++] = (global ? FILLED_GLOBAL : 0) |
+                                  (uint32_t)view << 21 |
                                   (uint32_t)write << 20 | page;
     else if (*e == 0)
         s->nfilled = FILLED_MAX; /* too many to list: flush drops all */
@@ -122,11 +142,11 @@ int shadow_fill(struct vcpu *v, uint32_t la, bool write, uint32_t *err)
         return 1;
     uint32_t page = la >> 12;
     uint64_t delta = v->phys_base + pa_page - ((uint64_t)page << 12);
-    set_entry(s, view, false, page, delta);
+    set_entry(s, view, false, page, delta, w.global);
     /* The write entry only once a write may go straight through: the
      * page is writable here and already dirty (a write just made it so). */
     if (w.writable && w.dirty)
-        set_entry(s, view, true, page, delta);
+        set_entry(s, view, true, page, delta, w.global);
     return 0;
 }
 

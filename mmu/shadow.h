@@ -25,7 +25,8 @@ struct vcpu;
  */
 struct shadow {
     uint8_t *view[2];   /* [0] supervisor (CPL 0-2), [1] user (CPL 3) */
-    uint32_t *filled;   /* (view << 21 | write << 20 | page) filled since flush */
+    uint32_t *filled;   /* (global << 22 | view << 21 | write << 20 | page)
+                           filled since the last flush */
     size_t nfilled;
 };
 
@@ -35,6 +36,10 @@ void shadow_destroy(struct shadow *s);
 
 /* Drop every entry (CR3 load, CR0.PG/WP or CR4 change). */
 void shadow_flush(struct shadow *s);
+
+/* A CR3 load with CR4.PGE: drop every entry but those of global pages,
+ * which the TLB keeps too. */
+void shadow_flush_nonglobal(struct shadow *s);
 
 /* Drop the entries for the page holding linear address la (INVLPG). */
 void shadow_invlpg(struct shadow *s, uint32_t la);

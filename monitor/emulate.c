@@ -893,8 +893,11 @@ static void emu_mov_cr(struct emu *x, bool to_cr)
     } else {
         uint32_t old = *crs[cr];
         *crs[cr] = val;
-        /* A CR3 load drops the TLB; so does a change of CR4.PSE/PGE. */
-        if (cr == 3 || (cr == 4 && ((old ^ val) & (CR4_PSE | CR4_PGE))))
+        /* A CR3 load drops the TLB but for global pages (with CR4.PGE);
+         * a change of CR4.PSE/PGE drops it all. */
+        if (cr == 3 && (v->cr4 & CR4_PGE))
+            cpu_cr3_loaded(v);
+        else if (cr == 3 || (cr == 4 && ((old ^ val) & (CR4_PSE | CR4_PGE))))
             cpu_paging_changed(v, true);
         if (cr == 4 && ((old ^ val) & (CR4_OSFXSR | CR4_TSD)))
             vcpu_jc_clear(v); /* translation mode bit changed */

@@ -683,6 +683,15 @@ void cpu_shutdown(struct vcpu *v, int status, const char *why)
     snprintf(v->shutdown_why, sizeof(v->shutdown_why), "%s", why ? why : "");
 }
 
+void cpu_cr3_loaded(struct vcpu *v)
+{
+    if (v->shadow) {
+        shadow_flush_nonglobal(v->shadow);
+        vcpu_jc_clear_nonglobal(v);
+    }
+    cpu_paging_changed(v, false);
+}
+
 void cpu_paging_changed(struct vcpu *v, bool flush)
 {
     if (flush && v->shadow) {

@@ -97,6 +97,8 @@ void slowmem_finish(struct vcpu *v, bool completed);
  * jump-cache entries as the hardware's TLB would be, and point translated
  * code at the table for the current privilege. */
 void cpu_paging_changed(struct vcpu *v, bool flush);
+/* MOV CR3 with CR4.PGE set: the TLB keeps global pages. */
+void cpu_cr3_loaded(struct vcpu *v);
 
 /* Run the instruction at v->eip in C (EXIT_EMULATE). */
 void emulate_insn(struct vcpu *v);

@@ -83,6 +83,23 @@ void vcpu_jc_clear(struct vcpu *v)
     v->njc_used = 0;
 }
 
+void vcpu_jc_clear_nonglobal(struct vcpu *v)
+{
+    if (v->njc_used > JC_USED_MAX) {
+        vcpu_jc_clear(v);
+        return;
+    }
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < v->njc_used; i++) {
+        uint32_t slot = v->jc_used[i];
+        if (v->jc_tag[slot] != JC_INVALID_TAG && v->jc_global[slot])
+            v->jc_used[kept++] = slot;
+        else
+            v->jc_tag[slot] = JC_INVALID_TAG;
+    }
+    v->njc_used = kept;
+}
+
 void vcpu_jc_clear_page(struct vcpu *v, uint32_t la)
 {
     if (v->njc_used > JC_USED_MAX) {

@@ -253,6 +253,7 @@ struct vcpu {
     /* Jump cache: tag is -(guest eip) so tag + eip == 0 on a hit. */
     uint64_t jc_tag[JC_SIZE];
     void *jc_host[JC_SIZE];
+    uint8_t jc_global[JC_SIZE]; /* the target's code page is global */
 
     /* The poll page: translated code loads from it at every block entry;
      * the monitor makes it PROT_NONE to force an exit. Page aligned. */
@@ -304,6 +305,8 @@ void vcpu_fpu_reset(struct vcpu *v);
  * entries that can hold targets on the page of linear address la. */
 void vcpu_jc_clear(struct vcpu *v);
 void vcpu_jc_clear_page(struct vcpu *v, uint32_t la);
+/* A CR3 load with CR4.PGE: keep the slots whose code page is global. */
+void vcpu_jc_clear_nonglobal(struct vcpu *v);
 
 /* Ask translated code to return to the monitor soon (thread safe). */
 void vcpu_kick(struct vcpu *v);
