@@ -246,7 +246,9 @@ void dbt_jc_fill(struct vcpu *v, struct block *b)
             v->jc_used[v->njc_used] = (uint32_t)i;
         v->njc_used++; /* JC_USED_MAX + 1: too many, clear it all */
     }
-    v->jc_tag[i] = (uint64_t)0 - b->eip;
+    v->jc_tag[i] = (uint64_t)0 - ((uint64_t)b->eip +
+                                  (uint64_t)(uintptr_t)v->shadow_table);
+    v->jc_eip[i] = b->eip;
     v->jc_host[i] = b->host;
 }
 

@@ -378,8 +378,9 @@ static void gen_set_greg(struct tctx *t, int size, int r)
 
 /*
  * Indirect branch to the guest EIP in HR_T0 through the jump cache,
- * without touching flags: a hit makes tag + eip == 0, tested with JRCXZ
- * on RCX (guest ECX parked in HR_T2 meanwhile).
+ * without touching flags: a hit makes tag + eip + R13 (the current
+ * shadow view) == 0, tested with JRCXZ on RCX (guest ECX parked in HR_T2
+ * meanwhile).
  */
 static void gen_jc_lookup(struct tctx *t)
 {
@@ -387,6 +388,7 @@ static void gen_jc_lookup(struct tctx *t)
     emit_movzx_r32_r16(e, HR_T1, HR_T0);
     emit_mov_r64_m64(e, HR_T2, hmem_bi(HR_VCPU, HR_T1, 8, VOFF(jc_tag)));
     emit_lea_r64(e, HR_T2, hmem_bi(HR_T2, HR_T0, 1, 0));
+    emit_lea_r64(e, HR_T2, hmem_bi(HR_T2, H_R13, 1, 0));
     emit_xchg_r64_r64(e, HR_T2, H_RCX);
     size_t hit = emit_jrcxz_rel8(e);
     emit_xchg_r64_r64(e, HR_T2, H_RCX);

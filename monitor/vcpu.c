@@ -110,7 +110,7 @@ void vcpu_jc_clear_page(struct vcpu *v, uint32_t la)
     }
     for (uint32_t i = 0; i < v->njc_used; i++) {
         uint32_t slot = v->jc_used[i];
-        uint32_t eip = (uint32_t)(0 - v->jc_tag[slot]);
+        uint32_t eip = v->jc_eip[slot];
         if (v->jc_tag[slot] != JC_INVALID_TAG && (eip >> 12) == (la >> 12))
             v->jc_tag[slot] = JC_INVALID_TAG;
     }

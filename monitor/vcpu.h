@@ -250,8 +250,12 @@ struct vcpu {
     uint32_t jc_used[JC_USED_MAX];
     uint32_t njc_used;
 
-    /* Jump cache: tag is -(guest eip) so tag + eip == 0 on a hit. */
+    /* Jump cache: tag is -(guest eip + shadow_table) so that tag + eip +
+     * R13 == 0 on a hit: a slot filled under one privilege view (or
+     * address-space table) never hits under another, so user code cannot
+     * jump into supervisor code through it. */
     uint64_t jc_tag[JC_SIZE];
+    uint32_t jc_eip[JC_SIZE];
     void *jc_host[JC_SIZE];
     uint8_t jc_global[JC_SIZE]; /* the target's code page is global */
 
