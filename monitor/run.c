@@ -100,15 +100,28 @@ static void on_fault(struct vcpu *v)
  */
 static void wait_halted(struct vcpu *v)
 {
-    if ((v->eflags & EFL_IF) && v->idle) {
-        v->idle(v->intr_opaque);
-        return;
-    }
-    fprintf(stderr, "bt386: the guest halted with interrupts disabled "
-                    "at %04x:%08x; nothing can wake it (Ctrl-C quits)\n",
-            v->seg[SEG_CS].sel, v->eip);
-    for (;;)
-        pause();
+    bool dead = !(v->eflags & EFL_IF);
+    if (dead)
+        fprintf(stderr, "bt386: the guest halted with interrupts disabled "
+                        "at %04x:%08x; nothing can wake it (Ctrl-C quits)\n",
+                v->seg[SEG_CS].sel, v->eip);
+    do {
+        /* A stop request (SIGINT/SIGTERM) or the console's Ctrl-A x ends
+         * even a dead machine; the INTR check also serves the console. */
+        if (v->stop_requested) {
+            v->stop_requested = false;
+            cpu_shutdown(v, VCPU_STOPPED, NULL);
+            return;
+        }
+        if (v->intr_pending)
+            (void)v->intr_pending(v->intr_opaque);
+        if (v->shutdown)
+            return;
+        if (v->idle)
+            v->idle(v->intr_opaque);
+        else
+            pause();
+    } while (dead);
 }
 
 /*
