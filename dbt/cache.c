@@ -236,6 +236,10 @@ static bool code_global(struct vcpu *v, uint32_t la)
 
 void dbt_jc_fill(struct vcpu *v, struct block *b)
 {
+    /* A one-off block (a fetch fault reported once, a single step) must
+     * not be reached again through the cache. */
+    if (!b->cached)
+        return;
     size_t i = b->eip & (JC_SIZE - 1);
     uint32_t la = b->cs_base + b->eip;
     v->jc_global[i] = code_global(v, la) &&
@@ -340,6 +344,7 @@ static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode,
     d->nblocks++;
     d->npcmap += b->ninsns;
     d->code_used += (e.p - e.start + 15) & ~(size_t)15;
+    b->cached = !once;
     if (!once) {
         protect_block(d, v, b);
         unsigned h = hash_key(phys, mode);
@@ -408,7 +413,7 @@ struct block *dbt_stale_block(struct dbt *d, uint64_t return_address)
 void dbt_chain(struct dbt *d, uint8_t *site, uint64_t generation,
                struct block *b)
 {
-    if (generation != d->generation || !dbt_in_cache(d, site))
+    if (generation != d->generation || !dbt_in_cache(d, site) || !b->cached)
         return;
     emit_patch_rel32(site, b->host);
 }

@@ -53,6 +53,7 @@ struct block {
     uint32_t page_next[2];
     bool stale; /* its code was written: the entry now leaves for the
                    monitor, and later jumps to the new translation */
+    bool cached; /* in the hash: not a one-off (single step, fetch fault) */
 };
 
 struct dbt;
