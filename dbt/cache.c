@@ -14,8 +14,6 @@
 #define PCMAP_PER_BLOCK_AVG 16
 #define CODE_RESERVED 64 /* the stale-entry stub, at the start of the cache */
 
-#define VCPU_MEM(off) hmem_bd(HR_VCPU, (off))
-
 /*
  * A stale block's entry is overwritten with a CALL to this stub, so a
  * chained jump or jump-cache hit that still reaches it leaves for the
@@ -26,10 +24,7 @@ static void emit_stale_stub(uint8_t *at)
 {
     struct emitter e;
     emit_init(&e, at, CODE_RESERVED);
-    emit_u8(&e, 0x41); /* pop qword [r14 + exit_arg] */
-    emit_u8(&e, 0x8f);
-    emit_u8(&e, 0x46);
-    emit_u8(&e, VCPU_OFF_EXIT_ARG);
+    emit_pop_m64(&e, VCPU_MEM(VCPU_OFF_EXIT_ARG));
     emit_mov_m64_imm32(&e, VCPU_MEM(VCPU_OFF_EXIT_REASON), EXIT_STALE);
     emit_jmp_m64(&e, VCPU_MEM(VCPU_OFF_EXIT_FN));
 }
@@ -202,10 +197,8 @@ void dbt_note_write(struct dbt *d, struct vcpu *v, uint32_t pa, unsigned len)
 
 void dbt_smc_fault(struct dbt *d, struct vcpu *v)
 {
-    uint32_t page = (uint32_t)v->fault_addr >> 12;
-    if (d->code_page && page < d->npages &&
-        d->code_page[page] == CODE_PAGE_PROTECTED)
-        invalidate_page(d, v, page);
+    if (dbt_is_code_page(d, (uint32_t)v->fault_addr))
+        invalidate_page(d, v, (uint32_t)v->fault_addr >> 12);
     else
         dbt_flush(d, v); /* not a page we know: be safe */
     d->single_step = true;

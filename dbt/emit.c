@@ -258,6 +258,43 @@ void emit_not_r32(struct emitter *e, int r)
     emit_u8(e, modrm(3, 2, r));
 }
 
+void emit_alu_rr(struct emitter *e, bool w, uint8_t op, int rm, int reg)
+{
+    emit_rex(e, w, reg, H_NONE, rm, false);
+    emit_u8(e, op);
+    emit_u8(e, modrm(3, reg, rm));
+}
+
+void emit_shr_r32_imm8(struct emitter *e, int r, uint8_t n)
+{
+    emit_rex(e, false, H_NONE, H_NONE, r, false);
+    emit_u8(e, 0xc1);
+    emit_u8(e, modrm(3, 5, r));
+    emit_u8(e, n);
+}
+
+void emit_cmov_r32_r32(struct emitter *e, int cc, int dst, int src)
+{
+    emit_rex(e, false, dst, H_NONE, src, false);
+    emit_u8(e, 0x0f);
+    emit_u8(e, (uint8_t)(0x40 | cc));
+    emit_u8(e, modrm(3, dst, src));
+}
+
+void emit_push_m64(struct emitter *e, struct hmem m)
+{
+    emit_rex(e, false, H_NONE, m.index, m.base, false);
+    emit_u8(e, 0xff);
+    emit_modrm_mem(e, 6, m);
+}
+
+void emit_pop_m64(struct emitter *e, struct hmem m)
+{
+    emit_rex(e, false, H_NONE, m.index, m.base, false);
+    emit_u8(e, 0x8f);
+    emit_modrm_mem(e, 0, m);
+}
+
 void emit_test_r64_r64(struct emitter *e, int a, int b)
 {
     emit_rex(e, true, b, H_NONE, a, false);

@@ -88,6 +88,15 @@ void emit_shlx_r32(struct emitter *e, int dst, int src, int cnt);
 void emit_sarx_r32(struct emitter *e, int dst, int src, int cnt);
 /* not r32 (flag-free). */
 void emit_not_r32(struct emitter *e, int r);
+/* op r/m, reg with both operands registers (ADD 01, SUB 29, CMP 39, TEST
+ * 85 ...), 32-bit or (w) 64-bit. */
+void emit_alu_rr(struct emitter *e, bool w, uint8_t op, int rm, int reg);
+void emit_shr_r32_imm8(struct emitter *e, int r, uint8_t n);
+/* CMOVcc dst32, src32. */
+void emit_cmov_r32_r32(struct emitter *e, int cc, int dst, int src);
+/* PUSH qword [m] and POP qword [m] (flags untouched). */
+void emit_push_m64(struct emitter *e, struct hmem m);
+void emit_pop_m64(struct emitter *e, struct hmem m);
 /* Flag-changing forms, for places where guest flags are dead. */
 void emit_test_r64_r64(struct emitter *e, int a, int b);
 void emit_test_r32_imm32(struct emitter *e, int r, uint32_t imm);

@@ -17,6 +17,10 @@
 #define HR_T2 H_R10
 #define HR_ADDR H_R11 /* guest linear address of the memory operand */
 
+/* A vCPU field as a host memory operand, through R14. */
+#define VOFF(field) ((int32_t)offsetof(struct vcpu, field))
+#define VCPU_MEM(off) hmem_bd(HR_VCPU, (off))
+
 #define BLOCK_MAX_INSNS 64
 #define BLOCK_MAX_HOST 8192 /* host bytes one block may take, stubs included */
 #define HASH_BITS 16

@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <string.h>
 
-#define VOFF(field) ((int32_t)offsetof(struct vcpu, field))
-#define VCPU_MEM(off) hmem_bd(HR_VCPU, (off))
 /* The host operand of a guest memory access, once HR_ADDR holds the
  * linear address: [phys_base + linear]. */
 #define GUEST_MEM hmem_bi(HR_PBASE, HR_ADDR, 1, 0)
@@ -699,43 +697,18 @@ static void gen_incdec(struct tctx *t, uint8_t op)
     emit_u8(t->e, (uint8_t)(0xc0 | ((op & 8) ? 8 : 0) | (host_reg(r) & 7)));
 }
 
-/*
- * String instructions with flat segments: point RSI/RDI into the window
- * (phys_base is 4 GiB aligned, so the low 32 bits stay the guest's), run
- * the host instruction with 64-bit addressing, then truncate back.
- */
-/* ModRM register-direct encodings for the paged REP loop below. */
-static void emit_alu_rr32(struct emitter *e, uint8_t op, int rm, int reg)
-{
-    emit_rex(e, false, reg, H_NONE, rm, false);
-    emit_u8(e, op);
-    emit_u8(e, (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7)));
-}
-
-static void emit_shr_r32_imm(struct emitter *e, int r, uint8_t n)
-{
-    emit_rex(e, false, 0, H_NONE, r, false);
-    emit_u8(e, 0xc1);
-    emit_u8(e, (uint8_t)(0xe8 | (r & 7)));
-    emit_u8(e, n);
-}
-
 /* pushfq; pop qword [r14 + str_flags] (and the reverse): the guest's
  * flags set aside while the loop computes with host flags. */
 static void gen_save_flags(struct tctx *t)
 {
-    emit_u8(t->e, 0x9c);
-    emit_rex(t->e, false, 0, H_NONE, HR_VCPU, false);
-    emit_u8(t->e, 0x8f);
-    emit_modrm_mem(t->e, 0, VCPU_MEM(VOFF(str_flags)));
+    emit_u8(t->e, 0x9c); /* pushfq */
+    emit_pop_m64(t->e, VCPU_MEM(VOFF(str_flags)));
 }
 
 static void gen_restore_flags(struct tctx *t)
 {
-    emit_rex(t->e, false, 0, H_NONE, HR_VCPU, false);
-    emit_u8(t->e, 0xff);
-    emit_modrm_mem(t->e, 6, VCPU_MEM(VOFF(str_flags)));
-    emit_u8(t->e, 0x9d);
+    emit_push_m64(t->e, VCPU_MEM(VOFF(str_flags)));
+    emit_u8(t->e, 0x9d); /* popfq */
 }
 
 /*
@@ -757,24 +730,24 @@ static void gen_rep_string_paged(struct tctx *t, uint8_t op)
     uint8_t shift = size == 4 ? 2 : size == 2 ? 1 : 0;
     uint32_t wkind = (uint32_t)(PAGE_ARG_WRITE >> 32);
     gen_save_flags(t);
-    emit_rex(e, false, 0, H_NONE, HR_VCPU, false); /* test [str_flags], DF */
+    emit_rex(e, false, H_NONE, H_NONE, HR_VCPU, false); /* test [str_flags], DF */
     emit_u8(e, 0xf7);
     emit_modrm_mem(e, 0, VCPU_MEM(VOFF(str_flags)));
     emit_u32(e, EFL_DF);
     size_t to_slow = emit_jcc_rel32(e, CC_NE, e->p);
     uint8_t *loop = e->p;
-    emit_alu_rr32(e, 0x85, H_RCX, H_RCX); /* test ecx, ecx */
+    emit_alu_rr(e, false, 0x85, H_RCX, H_RCX); /* test ecx, ecx */
     size_t to_done = emit_jcc_rel32(e, CC_E, e->p);
     size_t to_miss_src = 0;
     if (movs) {
         emit_mov_r32_r32(e, HR_ADDR, H_RSI);
-        emit_shr_r32_imm(e, HR_ADDR, 12);
+        emit_shr_r32_imm8(e, HR_ADDR, 12);
         emit_mov_r64_m64(e, HR_T0, hmem_bi(H_R13, HR_ADDR, 8, 0));
         emit_test_r64_r64(e, HR_T0, HR_T0);
         to_miss_src = emit_jcc_rel32(e, CC_E, e->p);
     }
     emit_mov_r32_r32(e, HR_ADDR, H_RDI);
-    emit_shr_r32_imm(e, HR_ADDR, 12);
+    emit_shr_r32_imm8(e, HR_ADDR, 12);
     emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_ADDR, 8,
                                        (int32_t)SHADOW_WRITE_OFFSET));
     emit_test_r64_r64(e, HR_T2, HR_T2);
@@ -791,26 +764,20 @@ static void gen_rep_string_paged(struct tctx *t, uint8_t op)
         emit_u8(e, 0x81);
         emit_u8(e, 0xe3);
         emit_u32(e, 0xfff);
-        emit_alu_rr32(e, 0x39, HR_T1, HR_ADDR); /* cmp r9d, r11d */
-        emit_u8(e, 0x45);                       /* cmovb r9d, r11d */
-        emit_u8(e, 0x0f);
-        emit_u8(e, 0x42);
-        emit_u8(e, 0xcb);
+        emit_alu_rr(e, false, 0x39, HR_T1, HR_ADDR); /* cmp r9d, r11d */
+        emit_cmov_r32_r32(e, CC_B, HR_T1, HR_ADDR);
     }
     emit_mov_r32_imm32(e, HR_ADDR, 4096);
-    emit_alu_rr32(e, 0x29, HR_ADDR, HR_T1); /* sub r11d, r9d */
+    emit_alu_rr(e, false, 0x29, HR_ADDR, HR_T1); /* sub r11d, r9d */
     size_t to_cross = 0;
     if (shift) {
-        emit_shr_r32_imm(e, HR_ADDR, shift);
+        emit_shr_r32_imm8(e, HR_ADDR, shift);
         to_cross = emit_jcc_rel32(e, CC_E, e->p); /* straddles a page */
     }
-    emit_alu_rr32(e, 0x39, HR_ADDR, H_RCX); /* cmp r11d, ecx */
-    emit_u8(e, 0x44);                       /* cmova r11d, ecx */
-    emit_u8(e, 0x0f);
-    emit_u8(e, 0x47);
-    emit_u8(e, 0xd9);
+    emit_alu_rr(e, false, 0x39, HR_ADDR, H_RCX); /* cmp r11d, ecx */
+    emit_cmov_r32_r32(e, CC_A, HR_ADDR, H_RCX);
     emit_mov_r32_r32(e, HR_T1, H_RCX);
-    emit_alu_rr32(e, 0x29, HR_T1, HR_ADDR); /* sub r9d, r11d: left after */
+    emit_alu_rr(e, false, 0x29, HR_T1, HR_ADDR); /* sub r9d, r11d: left after */
     emit_mov_r32_r32(e, H_RCX, HR_ADDR);
     if (movs)
         emit_lea_r64(e, H_RSI, hmem_bi(HR_T0, H_RSI, 1, 0));
@@ -819,14 +786,10 @@ static void gen_rep_string_paged(struct tctx *t, uint8_t op)
     gen_prefixes(t);
     emit_u8(e, op);
     if (movs) {
-        emit_rex(e, true, HR_T0, H_NONE, H_RSI, false); /* sub rsi, r8 */
-        emit_u8(e, 0x29);
-        emit_u8(e, (uint8_t)(0xc0 | ((HR_T0 & 7) << 3) | (H_RSI & 7)));
+        emit_alu_rr(e, true, 0x29, H_RSI, HR_T0); /* sub rsi, r8 */
         emit_mov_r32_r32(e, H_RSI, H_RSI);
     }
-    emit_rex(e, true, HR_T2, H_NONE, H_RDI, false); /* sub rdi, r10 */
-    emit_u8(e, 0x29);
-    emit_u8(e, (uint8_t)(0xc0 | ((HR_T2 & 7) << 3) | (H_RDI & 7)));
+    emit_alu_rr(e, true, 0x29, H_RDI, HR_T2); /* sub rdi, r10 */
     emit_mov_r32_r32(e, H_RDI, H_RDI);
     emit_mov_r32_r32(e, H_RCX, HR_T1);
     emit_jmp_rel32(e, loop);
@@ -892,6 +855,11 @@ static void gen_string_paged_single(struct tctx *t, uint8_t op, bool uses_si,
     }
 }
 
+/*
+ * String instructions with flat segments: point RSI/RDI into the window
+ * (phys_base is 4 GiB aligned, so the low 32 bits stay the guest's), run
+ * the host instruction with 64-bit addressing, then truncate back.
+ */
 static bool gen_string(struct tctx *t, uint8_t op)
 {
     const struct insn *in = t->in;

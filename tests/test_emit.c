@@ -46,6 +46,35 @@ static void expect_one(const char *text)
     cs_free(insn, n);
 }
 
+START_TEST(alu_cmov_shift_and_stack_forms)
+{
+    /* The forms of the paged REP string loop and the stale-entry stub. */
+    emit_alu_rr(&e, false, 0x39, H_R9, H_R11);
+    expect_one("cmp r9d, r11d");
+    restart();
+    emit_alu_rr(&e, true, 0x29, H_RSI, H_R8);
+    expect_one("sub rsi, r8");
+    restart();
+    emit_alu_rr(&e, false, 0x85, H_RCX, H_RCX);
+    expect_one("test ecx, ecx");
+    restart();
+    emit_cmov_r32_r32(&e, CC_B, H_R9, H_R11);
+    expect_one("cmovb r9d, r11d");
+    restart();
+    emit_cmov_r32_r32(&e, CC_A, H_R11, H_RCX);
+    expect_one("cmova r11d, ecx");
+    restart();
+    emit_shr_r32_imm8(&e, H_R11, 12);
+    expect_one("shr r11d, 0xc");
+    restart();
+    emit_pop_m64(&e, hmem_bd(H_R14, 0x40));
+    expect_one("pop qword ptr [r14 + 0x40]");
+    restart();
+    emit_push_m64(&e, hmem_bd(H_R14, 0x600));
+    expect_one("push qword ptr [r14 + 0x600]");
+}
+END_TEST
+
 START_TEST(mov_loads_and_stores)
 {
     emit_mov_r32_m32(&e, H_RAX, hmem_bd(H_R14, 0x20));
@@ -201,6 +230,7 @@ int main(void)
     TCase *tc = tcase_create("forms");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, mov_loads_and_stores);
+    tcase_add_test(tc, alu_cmov_shift_and_stack_forms);
     tcase_add_test(tc, special_bases);
     tcase_add_test(tc, immediates_and_regs);
     tcase_add_test(tc, lea_forms);
