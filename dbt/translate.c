@@ -79,14 +79,19 @@ static void gen_branch(struct tctx *t, int cc, uint32_t eip)
 
 static void gen_jc_lookup(struct tctx *t);
 
-/* The stubs: record the target and the site to patch, then exit. */
+/*
+ * The stubs: record the target and the site to patch, then exit. The
+ * one-instruction block after STI or MOV SS is never chained and never
+ * takes the jump cache: it must return to the monitor each time it runs,
+ * or an interrupt held off by the shadow would wait for some later exit.
+ */
 static void gen_stubs(struct tctx *t)
 {
     struct emitter *e = t->e;
     for (int i = 0; i < t->nstubs; i++) {
         uint8_t *site = e->start + t->stubs[i].field;
         emit_patch_rel32(site, e->p);
-        if (t->stubs[i].indirect) {
+        if (t->stubs[i].indirect || (t->mode & MODE_ONE)) {
             emit_mov_r32_imm32(e, HR_T0, t->stubs[i].eip);
             gen_jc_lookup(t);
             continue;
@@ -383,6 +388,12 @@ static void gen_set_greg(struct tctx *t, int size, int r)
 static void gen_jc_lookup(struct tctx *t)
 {
     struct emitter *e = t->e;
+    if (t->mode & MODE_ONE) { /* back to the monitor: see gen_stubs */
+        emit_mov_m32_r32(e, VCPU_MEM(VCPU_OFF_EIP), HR_T0);
+        emit_mov_m64_imm32(e, VCPU_MEM(VCPU_OFF_EXIT_REASON), EXIT_LOOKUP);
+        emit_jmp_m64(e, VCPU_MEM(VCPU_OFF_EXIT_FN));
+        return;
+    }
     emit_movzx_r32_r16(e, HR_T1, HR_T0);
     emit_mov_r64_m64(e, HR_T2, hmem_bi(HR_VCPU, HR_T1, 8, VOFF(jc_tag)));
     emit_lea_r64(e, HR_T2, hmem_bi(HR_T2, HR_T0, 1, 0));

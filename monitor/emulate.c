@@ -160,12 +160,11 @@ static void emu_pushf(struct emu *x)
         done(x);
 }
 
+/* POPF setting IF opens the interrupt window at once: unlike STI it
+ * holds nothing off (SDM: only STI, MOV SS and POP SS do). */
 static void set_flags(struct vcpu *v, uint32_t val, uint32_t mask)
 {
-    uint32_t old = v->eflags;
     v->eflags = (v->eflags & ~mask) | (val & mask) | EFL_FIXED;
-    if (!(old & EFL_IF) && (v->eflags & EFL_IF))
-        v->intr_shadow = true;
 }
 
 static void emu_popf(struct emu *x)

@@ -524,14 +524,12 @@ int cpu_iret(struct vcpu *v, int osize)
         return -1;
     }
     uint32_t mask = cpu_flags_writable(v, osize) | (osize == 4 ? EFL_RF : 0);
-    uint32_t old_if = v->eflags & EFL_IF;
     if (return_to(v, (uint16_t)cs, eip, osize, 0) != 0) {
         v->regs[R_ESP] = esp0;
         return -1;
     }
+    /* No interrupt shadow: IRET opens the window at once. */
     v->eflags = (v->eflags & ~mask) | (flags & mask) | EFL_FIXED;
-    if (!old_if && (v->eflags & EFL_IF))
-        v->intr_shadow = true;
     return 0;
 }
 

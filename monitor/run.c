@@ -196,6 +196,12 @@ static void handle_exit(struct vcpu *v)
         break;
     case EXIT_INTERRUPT:
         vcpu_unkick(v);
+        /* Let the devices catch up with time and re-arm the kick, even
+         * when the guest cannot take the interrupt now: the timer fires
+         * once per deadline, and code that runs on without exits would
+         * otherwise never see the next one. */
+        if (v->intr_pending)
+            (void)v->intr_pending(v->intr_opaque);
         if (v->stop_requested) {
             v->stop_requested = false;
             cpu_shutdown(v, VCPU_STOPPED, NULL);
