@@ -156,10 +156,14 @@ static void on_signal(int sig, siginfo_t *si, void *uc_void)
 
     if (!b || !classify(v, sig, si, mc))
         fatal_signal(sig, pc, si->si_addr);
-    const struct pcmap *pm = dbt_pcmap_at(b, pc);
-    save_guest_regs(v, mc, pm);
-    v->eip = pm->eip;
-    v->exit_resume = b->host + pm->host_off;
+    /* The poll load comes before the first instruction's own code: its
+     * PCF_* (registers in another home) do not apply there yet. */
+    struct pcmap pm = *dbt_pcmap_at(b, pc);
+    if ((uint8_t *)pc < b->host + b->pcmap[0].host_off)
+        pm.flags = 0;
+    save_guest_regs(v, mc, &pm);
+    v->eip = pm.eip;
+    v->exit_resume = b->host + pm.host_off;
     v->stats.signals++;
     mc->gregs[REG_RIP] = (greg_t)(uintptr_t)bt_exit_restore;
     mc->gregs[REG_R14] = (greg_t)(uintptr_t)v;

@@ -13,7 +13,7 @@ if(NOT DEFINED BT386_SYSTESTS_ENABLED)
     set(BT386_SYSTESTS_ENABLED
         pg_fault pg_accessed_dirty pg_large pg_global pg_invlpg pg_spaces
         pg_smc pg_identity_switch sys_privilege sys_iobitmap sys_msr
-        sys_shadow)
+        sys_shadow sys_irqstate)
 endif()
 
 set(BT386_RUN_SYSTEST ${CMAKE_CURRENT_SOURCE_DIR}/systest/run-systest.sh)
@@ -69,6 +69,7 @@ bt386_systest_run(sys_debug
     DEVIATION int1_db gd_one_db gd_eip_at_mov_dr gd_dr6_bd fault_pushes_rf)
 bt386_systest_run(sys_v86)
 bt386_systest_run(sys_shadow)
+bt386_systest_run(sys_irqstate)
 bt386_systest_run(sys_msr
     DEVIATION rdmsr_tsc_between_rdtscs wrmsr_tsc_sets_counter
               rdmsr_unknown_gp wrmsr_unknown_gp)
