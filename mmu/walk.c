@@ -5,9 +5,6 @@
 
 #include <string.h>
 
-#define CR4_PSE 0x10
-#define CR4_PGE 0x80
-
 /* Page tables live in guest RAM; anything outside reads as not present. */
 static uint32_t pt_read(const struct vcpu *v, uint32_t pa)
 {

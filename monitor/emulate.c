@@ -13,12 +13,6 @@
 
 /* CR4 bits the CPU model implements (see cpuid.c): TSD, PSE, PGE,
  * OSFXSR, OSXMMEXCPT. */
-#define CR4_TSD 0x004
-#define CR4_DE 0x008
-#define CR4_PSE 0x010
-#define CR4_PGE 0x080
-#define CR4_OSFXSR 0x200
-#define CR4_OSXMMEXCPT 0x400
 #define CR4_SUPPORTED (CR4_TSD | CR4_PSE | CR4_PGE | CR4_OSFXSR | \
                        CR4_OSXMMEXCPT)
 
@@ -213,7 +207,10 @@ static void emu_iret(struct emu *x)
     uint32_t eip, cs, flags, esp0 = v->regs[R_ESP];
     count(x, EMU_IRET);
     if (cpu_protected_mode(v)) {
-        cpu_iret(v, x->osize);
+        if (v->eflags & EFL_NT)
+            cpu_task_return(v, x->next);
+        else
+            cpu_iret(v, x->osize);
         return;
     }
     if ((v->eflags & EFL_VM) && iopl(v) < 3) {
@@ -593,7 +590,10 @@ static void emu_far_jmp(struct emu *x, bool from_mem)
     uint16_t sel;
     uint64_t g;
     count(x, EMU_FAR_JMP);
+    int r;
     if (!far_pointer(x, from_mem, &off, &sel))
+        return;
+    if (cpu_far_task(x->v, sel, false, x->next, &r))
         return;
     if (is_call_gate(x->v, sel, &g))
         cpu_call_gate(x->v, sel, g, x->next, false);
@@ -608,7 +608,10 @@ static void emu_far_call(struct emu *x, bool from_mem)
     uint16_t sel, old_cs = v->seg[SEG_CS].sel;
     uint64_t g;
     count(x, EMU_FAR_CALL);
+    int r;
     if (!far_pointer(x, from_mem, &off, &sel))
+        return;
+    if (cpu_far_task(v, sel, true, x->next, &r))
         return;
     if (is_call_gate(v, sel, &g)) {
         if (cpu_call_gate(v, sel, g, x->next, true) != 0)

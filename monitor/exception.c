@@ -2,6 +2,7 @@
 /* Exceptions and interrupts: IVT and IDT delivery, segment loads, double
  * and triple faults, shutdown. */
 #include "monitor/monitor.h"
+#include "monitor/desc.h"
 #include "dbt/dbt.h"
 #include "mmu/access.h"
 #include "mmu/shadow.h"
@@ -9,19 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Descriptor fields. */
-#define DESC_TYPE(d) ((unsigned)((d) >> 40) & 0xf)
-#define DESC_S(d) ((unsigned)((d) >> 44) & 1)
-#define DESC_DPL(d) ((int)((d) >> 45) & 3)
-#define DESC_P(d) ((unsigned)((d) >> 47) & 1)
-#define TYPE_CODE 0x8 /* code (vs data) segment */
-#define TYPE_CONFORMING 0x4
-#define TYPE_READABLE 0x2 /* code: readable; data: writable */
-#define GATE_TASK 0x5
-#define GATE_INT16 0x6
-#define GATE_TRAP16 0x7
-#define GATE_INT32 0xe
-#define GATE_TRAP32 0xf
 #define ERR_IDT 0x2 /* error-code bit: the index refers to the IDT */
 
 /* Fill a segment cache from a descriptor. */
@@ -84,7 +72,7 @@ void set_seg(struct vcpu *v, int seg, const struct segment *s)
 }
 
 /* Mark the descriptor accessed, as the CPU does on a load. */
-static void set_accessed(struct vcpu *v, uint32_t addr, uint64_t d)
+void set_accessed(struct vcpu *v, uint32_t addr, uint64_t d)
 {
     if (!(d & (1ull << 40))) {
         uint8_t b = (uint8_t)(d >> 40) | 1;
@@ -327,7 +315,7 @@ static int deliver_protected(struct vcpu *v, int vector, int32_t err,
         return (int)idt_err + 1;
     unsigned type = (unsigned)(g >> 40) & 0x1f;
     if (type != GATE_INT16 && type != GATE_TRAP16 && type != GATE_INT32 &&
-        type != GATE_TRAP32)
+        type != GATE_TRAP32 && type != GATE_TASK)
         return (int)idt_err + 1;
     if (soft && DESC_DPL(g) < v->cpl)
         return (int)idt_err + 1;
@@ -335,6 +323,10 @@ static int deliver_protected(struct vcpu *v, int vector, int32_t err,
         cpu_exception(v, EXC_NP, (int32_t)idt_err);
         return -1;
     }
+    if (type == GATE_TASK) /* Linux's #DF handler is a task */
+        return cpu_task_gate(v, (uint16_t)idt_err, g, TASK_INT, ret_eip, err)
+                   ? -1
+                   : 0;
     bool gate32 = type & 8;
     int size = gate32 ? 4 : 2;
     uint16_t sel = (uint16_t)(g >> 16), old_cs = v->seg[SEG_CS].sel;
@@ -509,10 +501,6 @@ uint32_t cpu_flags_writable(const struct vcpu *v, int osize)
 int cpu_iret(struct vcpu *v, int osize)
 {
     uint32_t eip, cs, flags, esp0 = v->regs[R_ESP];
-    if (v->eflags & EFL_NT) {
-        cpu_shutdown(v, 1, "IRET with NT set (task return) is not implemented yet");
-        return -1;
-    }
     if (!cpu_pop(v, &eip, osize) || !cpu_pop(v, &cs, osize) ||
         !cpu_pop(v, &flags, osize)) {
         v->regs[R_ESP] = esp0;

@@ -55,6 +55,27 @@ void set_seg(struct vcpu *v, int seg, const struct segment *s);
 int cpu_iret(struct vcpu *v, int osize);
 int cpu_far_return(struct vcpu *v, int osize, uint16_t release);
 
+/* Mark a descriptor (at linear addr) accessed, as a segment load does. */
+void set_accessed(struct vcpu *v, uint32_t addr, uint64_t d);
+
+/* Hardware task switches (monitor/task.c). */
+enum task_reason { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
+/* Switch to the task of TSS selector sel, saving ret_eip as the old
+ * task's EIP and pushing err (>= 0) on the new task's stack; 0, or -1
+ * after raising the fault. */
+int cpu_task_switch(struct vcpu *v, uint16_t sel, enum task_reason why,
+                    uint32_t ret_eip, int32_t err);
+/* Through task gate g (selector gate_sel, or an IDT entry for TASK_INT,
+ * whose DPL the caller checked). */
+int cpu_task_gate(struct vcpu *v, uint16_t gate_sel, uint64_t g,
+                  enum task_reason why, uint32_t ret_eip, int32_t err);
+/* A far JMP or CALL to sel: if it names a TSS or a task gate, switch
+ * tasks and return true (*r: 0 or -1 after a fault). */
+bool cpu_far_task(struct vcpu *v, uint16_t sel, bool call, uint32_t next_eip,
+                  int *r);
+/* IRET with NT: back to the task in the current TSS's link field. */
+int cpu_task_return(struct vcpu *v, uint32_t ret_eip);
+
 /* Far CALL/JMP through a call gate (descriptor g of selector sel). */
 int cpu_call_gate(struct vcpu *v, uint16_t sel, uint64_t g, uint32_t next_eip,
                   bool call);

@@ -3,25 +3,10 @@
  * SYSENTER/SYSEXIT, and the TSS I/O permission bitmap. */
 #include "monitor/system.h"
 #include "monitor/monitor.h"
+#include "monitor/desc.h"
 #include "mmu/access.h"
 
 #include <x86intrin.h>
-
-/* Descriptor fields. */
-#define D_TYPE(d) ((unsigned)((d) >> 40) & 0xf)
-#define D_S(d) (((d) >> 44) & 1)
-#define D_DPL(d) ((int)((d) >> 45) & 3)
-#define D_P(d) (((d) >> 47) & 1)
-#define T_CODE 0x8
-#define T_CONFORMING 0x4
-#define T_RW 0x2
-
-/* System descriptor types. */
-#define SYS_TSS16 0x1
-#define SYS_LDT 0x2
-#define SYS_TSS16_BUSY 0x3
-#define SYS_TSS32 0x9
-#define SYS_TSS32_BUSY 0xb
 
 /* MSRs. */
 #define MSR_TSC 0x10
@@ -64,13 +49,13 @@ static int load_system_seg(struct vcpu *v, uint16_t sel, bool tr)
         return 0;
     }
     if ((sel & 4) || (sel & ~3) == 0 || !read_desc(v, sel, &d, &addr) ||
-        D_S(d) ||
-        (tr ? (D_TYPE(d) != SYS_TSS32 && D_TYPE(d) != SYS_TSS16)
-            : D_TYPE(d) != SYS_LDT)) {
+        DESC_S(d) ||
+        (tr ? (DESC_TYPE(d) != SYS_TSS32 && DESC_TYPE(d) != SYS_TSS16)
+            : DESC_TYPE(d) != SYS_LDT)) {
         cpu_exception(v, EXC_GP, sel & ~3);
         return -1;
     }
-    if (!D_P(d)) {
+    if (!DESC_P(d)) {
         cpu_exception(v, EXC_NP, sel & ~3);
         return -1;
     }
@@ -96,9 +81,9 @@ int sys_ltr(struct vcpu *v, uint16_t sel)
 /* Can a selector be seen at CPL and its RPL (LAR, LSL, VERR, VERW)? */
 static bool visible(const struct vcpu *v, uint16_t sel, uint64_t d)
 {
-    bool conforming = D_S(d) && (D_TYPE(d) & (T_CODE | T_CONFORMING)) ==
-                                    (T_CODE | T_CONFORMING);
-    return conforming || (D_DPL(d) >= v->cpl && D_DPL(d) >= (sel & 3));
+    bool conforming = DESC_S(d) && (DESC_TYPE(d) & (TYPE_CODE | TYPE_CONFORMING)) ==
+                                    (TYPE_CODE | TYPE_CONFORMING);
+    return conforming || (DESC_DPL(d) >= v->cpl && DESC_DPL(d) >= (sel & 3));
 }
 
 /* System descriptor types that LAR (lar=true) or LSL accept. */
@@ -121,7 +106,7 @@ bool sys_lar_lsl(struct vcpu *v, uint16_t sel, bool lar, uint32_t *out)
     uint32_t addr;
     if ((sel & ~3) == 0 || !read_desc(v, sel, &d, &addr) || !visible(v, sel, d))
         return false;
-    if (!D_S(d) && !system_type_ok(D_TYPE(d), lar))
+    if (!DESC_S(d) && !system_type_ok(DESC_TYPE(d), lar))
         return false;
     if (lar) {
         *out = (uint32_t)(d >> 32) & 0x00f0ff00u;
@@ -138,13 +123,13 @@ bool sys_verify(struct vcpu *v, uint16_t sel, bool write)
 {
     uint64_t d;
     uint32_t addr;
-    if ((sel & ~3) == 0 || !read_desc(v, sel, &d, &addr) || !D_S(d) ||
+    if ((sel & ~3) == 0 || !read_desc(v, sel, &d, &addr) || !DESC_S(d) ||
         !visible(v, sel, d))
         return false;
-    bool code = D_TYPE(d) & T_CODE;
+    bool code = DESC_TYPE(d) & TYPE_CODE;
     if (write)
-        return !code && (D_TYPE(d) & T_RW);
-    return !code || (D_TYPE(d) & T_RW);
+        return !code && (DESC_TYPE(d) & TYPE_READABLE);
+    return !code || (DESC_TYPE(d) & TYPE_READABLE);
 }
 
 /* RDMSR: 0 with *val set, or -1 for an MSR the model does not have. */

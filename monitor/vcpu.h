@@ -47,6 +47,14 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define CR0_CD 0x40000000u
 #define CR0_PG 0x80000000u
 
+/* CR4 bits. */
+#define CR4_TSD 0x004u
+#define CR4_DE 0x008u
+#define CR4_PSE 0x010u
+#define CR4_PGE 0x080u
+#define CR4_OSFXSR 0x200u
+#define CR4_OSXMMEXCPT 0x400u
+
 /* IA32_MISC_ENABLE at reset: fast strings on; the "unavailable" status
  * bits say there is no performance monitoring, branch trace store or
  * PEBS (bt386 models none of them), and writes leave those bits alone. */
@@ -135,6 +143,7 @@ struct vcpu_stats {
     uint64_t shadow_fills;     /* shadow entries filled from guest tables */
     uint64_t slow_accesses;    /* accesses done through the bounce buffer */
     uint64_t interrupts;       /* external interrupts delivered */
+    uint64_t task_switches;    /* hardware task switches */
 };
 
 /*
