@@ -193,6 +193,11 @@ struct irq_line pic_irq_line(struct pic *p, int irq)
     return (struct irq_line){pic_line_set, p, irq};
 }
 
+bool pic_irq_requested(const struct pic *p, int irq)
+{
+    return (p->chip[irq >> 3].irr >> (irq & 7)) & 1;
+}
+
 bool pic_intr(const struct pic *p)
 {
     return pic_chip_pending(&p->chip[0], true) >= 0;

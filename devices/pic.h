@@ -32,6 +32,10 @@ struct irq_line pic_irq_line(struct pic *p, int irq);
 /* Drive input line irq (0..15) to level (0 or 1). */
 void pic_set_irq(struct pic *p, int irq, int level);
 
+/* Is input irq (0..15) latched in its chip's IRR (requested, not yet
+ * acknowledged)? */
+bool pic_irq_requested(const struct pic *p, int irq);
+
 /* The INTR output to the CPU: an unmasked request of higher priority than
  * any in service. */
 bool pic_intr(const struct pic *p);

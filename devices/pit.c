@@ -85,6 +85,8 @@ struct pit_host {
     void *opaque;                     /* passed to now_ns */
     uint64_t irq_tick;                /* tick IRQ0 was brought up to */
     int irq_level;                    /* level last driven on IRQ0 */
+    uint32_t lost;                    /* periods that rose unseen (see
+                                         pit_lost_ticks) */
 };
 
 struct pit {
@@ -274,6 +276,22 @@ static void pit_irq_sync(struct pit *p, bool rose, bool level)
         pit_irq_drive(p, level);
 }
 
+/* Periodic modes: rising edges in (from, t] beyond the first, which the
+ * PIC could not latch separately. At most a second's worth is kept. */
+static void pit_count_lost(struct pit *p, uint64_t from, uint64_t t)
+{
+    struct pit_counter *c = &p->regs.c[0];
+    unsigned mode = pit_mode(c);
+    uint64_t first = pit_next_rise(c, from), lost, max;
+
+    if ((mode != 2 && mode != 3) || c->n == 0 || first > t)
+        return;
+    lost = (t - first) / c->n;
+    max = PIT_HZ / c->n + 1;
+    p->host.lost = (uint32_t)(p->host.lost + lost > max ? max
+                                                        : p->host.lost + lost);
+}
+
 void pit_update(struct pit *p)
 {
     struct pit_counter *c = &p->regs.c[0];
@@ -284,10 +302,31 @@ void pit_update(struct pit *p)
     pit_catch_up(c, t);
     if (c->load_tick > from)
         from = c->load_tick;
+    else if (!rose)
+        pit_count_lost(p, from, t);
     rose = rose || pit_next_rise(c, from) <= t;
     /* an unprogrammed counter leaves IRQ 0 low, so no edge at boot */
     pit_irq_sync(p, rose, c->loaded && pit_out(c, t));
     p->host.irq_tick = t;
+}
+
+uint32_t pit_lost_ticks(const struct pit *p)
+{
+    return p->host.lost;
+}
+
+void pit_reinject(struct pit *p)
+{
+    int level = p->host.irq_level;
+
+    if (!p->host.lost)
+        return;
+    p->host.lost--;
+    if (level)
+        pit_irq_drive(p, 0);
+    pit_irq_drive(p, 1);
+    if (!level)
+        pit_irq_drive(p, 0);
 }
 
 int64_t pit_next_event_ns(struct pit *p)
@@ -537,6 +576,8 @@ static void pit_io_write(void *opaque, uint32_t offset, unsigned size,
             pit_write_control(&p->regs, t, b);
         else if (reg < PIT_CONTROL)
             pit_write_count(&p->regs.c[reg], t, b);
+        if (reg == 0)
+            p->host.lost = 0; /* a new count: the old periods are moot */
     }
     pit_update(p); /* and the level the new programming sets */
 }
@@ -622,6 +663,7 @@ void pit_reset(struct pit *p)
         p->regs.c[n].gate = n != 2;
     }
     p->host.irq_tick = pit_now_tick(p);
+    p->host.lost = 0;
     pit_irq_drive(p, 0); /* see pit_update */
 }
 

@@ -33,6 +33,18 @@ void pit_reset(struct pit *p);
  */
 void pit_update(struct pit *p);
 
+/*
+ * Lost ticks: when pit_update finds that counter 0, in a periodic mode (2
+ * or 3), rose more than once since the last update (the host did not run
+ * the guest for a while), the PIC could latch only one edge. The others
+ * are counted (at most a second's worth; reprogramming the counter drops
+ * them), and pit_reinject sends one of them as a new edge on IRQ0. The
+ * board calls it once the PIC has taken the previous one, so the guest's
+ * tick count keeps up with real time, as with KVM's reinjecting PIT.
+ */
+uint32_t pit_lost_ticks(const struct pit *p);
+void pit_reinject(struct pit *p);
+
 /* The now_ns() time of counter 0's next IRQ0 edge, or -1 if none is due. */
 int64_t pit_next_event_ns(struct pit *p);
 

@@ -161,6 +161,10 @@ static bool board_intr_pending(void *opaque)
 {
     struct machine *m = opaque;
     pit_update(m->pit);
+    if (pit_lost_ticks(m->pit) && !pic_irq_requested(m->pic, 0)) {
+        pit_reinject(m->pit);
+        m->vcpu->stats.ticks_reinjected++;
+    }
     rtc_update(m->rtc);
     if (m->acpi)
         acpipm_update(m->acpi);

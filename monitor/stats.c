@@ -28,6 +28,7 @@ void stats_print(const struct vcpu *v, FILE *f)
     line(f, "slow memory accesses", s->slow_accesses);
     line(f, "external interrupts", s->interrupts);
     line(f, "task switches", s->task_switches);
+    line(f, "timer ticks reinjected", s->ticks_reinjected);
     line(f, "undefined (#UD raised)", s->undefined);
     line(f, "code writes (SMC flushes)", s->smc_flushes);
     for (int i = 1; i < EXIT_MAX; i++) {

@@ -144,6 +144,7 @@ struct vcpu_stats {
     uint64_t slow_accesses;    /* accesses done through the bounce buffer */
     uint64_t interrupts;       /* external interrupts delivered */
     uint64_t task_switches;    /* hardware task switches */
+    uint64_t ticks_reinjected; /* lost PIT periods sent late (board.c) */
 };
 
 /*

@@ -118,6 +118,45 @@ START_TEST(test_mode2_period_and_irq_edges)
 }
 END_TEST
 
+/* Periods the host slept through are kept and sent one by one. */
+START_TEST(test_mode2_lost_ticks_reinjected)
+{
+    out8(PIT_MODE, 0x34);
+    out_count(PIT_CH0, 1193);
+    run_to_tick(1193);
+    ck_assert_int_eq(irq0.rises, 1);
+    ck_assert_uint_eq(pit_lost_ticks(pit), 0);
+    run_to_tick(6 * 1193 + 5); /* 5 rises, one edge for the PIC */
+    ck_assert_int_eq(irq0.rises, 2);
+    ck_assert_uint_eq(pit_lost_ticks(pit), 4);
+    for (int i = 0; i < 4; i++)
+        pit_reinject(pit);
+    ck_assert_int_eq(irq0.rises, 6);
+    ck_assert_int_eq(irq0.level, 0);
+    ck_assert_uint_eq(pit_lost_ticks(pit), 0);
+    pit_reinject(pit); /* nothing left: no edge */
+    ck_assert_int_eq(irq0.rises, 6);
+    run_to_tick(7 * 1193); /* the next period as usual */
+    ck_assert_int_eq(irq0.rises, 7);
+    ck_assert_uint_eq(pit_lost_ticks(pit), 0);
+}
+END_TEST
+
+/* A second's worth at most; reprogramming drops what is left. */
+START_TEST(test_lost_ticks_capped_and_dropped)
+{
+    out8(PIT_MODE, 0x34);
+    out_count(PIT_CH0, 1193);
+    run_to_tick(1193);
+    run_to_tick(1193 * 5000);
+    ck_assert_uint_eq(pit_lost_ticks(pit), 1193182 / 1193 + 1);
+    out8(PIT_MODE, 0x34);
+    out_count(PIT_CH0, 1193);
+    run_to_tick(1193 * 5001);
+    ck_assert_uint_eq(pit_lost_ticks(pit), 0);
+}
+END_TEST
+
 START_TEST(test_mode3_out_toggles)
 {
     out8(PIT_MODE, 0x36); /* counter 0, LSB/MSB, mode 3, binary */
@@ -397,6 +436,8 @@ static Suite *pit_suite(void)
     TCase *access = pit_tcase("access");
 
     tcase_add_test(modes, test_mode2_period_and_irq_edges);
+    tcase_add_test(modes, test_mode2_lost_ticks_reinjected);
+    tcase_add_test(modes, test_lost_ticks_capped_and_dropped);
     tcase_add_test(modes, test_mode3_out_toggles);
     tcase_add_test(modes, test_mode3_odd_count);
     tcase_add_test(modes, test_mode0_irq0_one_shot);
