@@ -100,10 +100,65 @@ static unsigned hash_key(uint32_t linear, uint32_t mode)
     return h >> (32 - HASH_BITS);
 }
 
+static bool watched(const struct dbt *d, uint32_t page)
+{
+    for (int i = 0; i < d->nwatch; i++)
+        if (d->watch_page[i] == page)
+            return true;
+    return false;
+}
+
+/* Set a window page's access; a watched page stays inaccessible. */
 static void set_page_access(struct vcpu *v, uint32_t page, int prot)
 {
+    struct dbt *d = v->dbt;
+    if (!d->watch_open && watched(d, page))
+        prot = PROT_NONE;
     mprotect((uint8_t *)(uintptr_t)v->phys_base + ((size_t)page << 12), 4096,
              prot);
+}
+
+/* What a window page's access is without watching. */
+static int page_access(const struct dbt *d, uint32_t page)
+{
+    return d->code_page && page < d->npages &&
+                   d->code_page[page] == CODE_PAGE_PROTECTED
+               ? PROT_READ
+               : PROT_READ | PROT_WRITE;
+}
+
+static void apply_watch(struct dbt *d, struct vcpu *v)
+{
+    for (int i = 0; i < d->nwatch; i++)
+        set_page_access(v, d->watch_page[i], page_access(d, d->watch_page[i]));
+}
+
+void dbt_watch_pages(struct dbt *d, struct vcpu *v, const uint32_t *pages,
+                     int n)
+{
+    uint32_t old[4];
+    int nold = d->nwatch;
+    for (int i = 0; i < nold; i++)
+        old[i] = d->watch_page[i];
+    d->nwatch = 0;
+    for (int i = 0; i < n && i < 4; i++)
+        if ((pages[i] << 12) < v->ram_size && !watched(d, pages[i]))
+            d->watch_page[d->nwatch++] = pages[i];
+    for (int i = 0; i < nold; i++) /* give back what is no longer watched */
+        set_page_access(v, old[i], page_access(d, old[i]));
+    d->watch_open = false;
+    apply_watch(d, v);
+}
+
+void dbt_watch_open(struct dbt *d, struct vcpu *v, bool open)
+{
+    d->watch_open = open;
+    apply_watch(d, v);
+}
+
+bool dbt_is_watch_page(const struct dbt *d, uint32_t pa)
+{
+    return watched(d, pa >> 12);
 }
 
 /* Make every write-protected code page writable again; forget all pages'
@@ -325,13 +380,13 @@ static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode,
     memset(b, 0, sizeof(*b));
     b->cs_base = v->seg[SEG_CS].base;
     bool once = d->single_step || d->bounce_step || !cacheable;
-    bool bounce = d->bounce_step;
-    d->single_step = d->bounce_step = false;
+    bool bounce = d->bounce_step, past_bp = d->past_breakpoint;
+    d->single_step = d->bounce_step = d->past_breakpoint = false;
     b->phys = phys;
     translate_block(d, v, mode, &e, b, &d->pcmaps[d->npcmap],
                     (once && cacheable) || (mode & MODE_ONE) ? 1
                                                              : BLOCK_MAX_INSNS,
-                    bounce);
+                    bounce, past_bp);
     if (e.overflow)
         abort(); /* BLOCK_MAX_HOST is sized so this cannot happen */
     d->nblocks++;
@@ -380,6 +435,11 @@ struct block *dbt_find(struct dbt *d, struct vcpu *v)
 void dbt_step_next(struct dbt *d)
 {
     d->single_step = true;
+}
+
+void dbt_step_past_breakpoint(struct dbt *d)
+{
+    d->single_step = d->past_breakpoint = true;
 }
 
 void dbt_step_next_cached(struct dbt *d)

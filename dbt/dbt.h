@@ -95,6 +95,9 @@ void dbt_note_write(struct dbt *d, struct vcpu *v, uint32_t pa, unsigned len);
 
 /* Translate the next block as one instruction, uncached (single step). */
 void dbt_step_next(struct dbt *d);
+/* Like dbt_step_next, for the instruction at an instruction breakpoint
+ * that EFLAGS.RF lets run once: its block does not stop there. */
+void dbt_step_past_breakpoint(struct dbt *d);
 
 /* Run the next block as one instruction, from a cached one-instruction
  * translation (the instruction after STI or MOV SS: a hot path). */
@@ -111,6 +114,17 @@ void dbt_smc_fault(struct dbt *d, struct vcpu *v);
 
 /* Drop every translation (cache full, mode change, code written). */
 void dbt_flush(struct dbt *d, struct vcpu *v);
+
+/*
+ * Data breakpoints with paging off: the window pages (up to 4) whose
+ * every access must fault, leaving through FAULT_WATCH; dbt_watch_open
+ * lets the instruction that touched one run (true) and shuts them again
+ * (false). SMC write protection of code pages is kept underneath.
+ */
+void dbt_watch_pages(struct dbt *d, struct vcpu *v, const uint32_t *pages,
+                     int n);
+void dbt_watch_open(struct dbt *d, struct vcpu *v, bool open);
+bool dbt_is_watch_page(const struct dbt *d, uint32_t pa);
 
 /* Find the block holding host address pc, or NULL (signal handler use). */
 struct block *dbt_block_at(struct dbt *d, const void *pc);

@@ -43,8 +43,16 @@ struct dbt {
     uint32_t *page_blocks;  /* per page: first block on it (index + 1) */
     uint32_t *protected;
     size_t nprotected, npages;
+    /* Window pages of data breakpoints (paging off): PROT_NONE, so that
+     * every access faults (FAULT_WATCH); watch_open lifts that for one
+     * instruction. */
+    uint32_t watch_page[4];
+    int nwatch;
+    bool watch_open;
     bool single_step;       /* next block: one instruction, uncached */
     bool single_cached;     /* next block: one instruction, cached */
+    bool past_breakpoint;   /* next block: uncached, runs the instruction
+                               at an instruction breakpoint (EFLAGS.RF) */
     /* Decoded instructions for the monitor (EXIT_EMULATE re-reads the
      * instruction it stopped at); dropped with the translations. */
     struct decoded {
@@ -71,11 +79,13 @@ static inline int host_reg(int guest)
 /*
  * Translate the block at v->eip in `mode` into e, filling b (and its pcmap
  * from pcm, which has room for BLOCK_MAX_INSNS records), with at most
- * max_insns guest instructions.
+ * max_insns guest instructions. A block ends before an instruction
+ * breakpoint; one that starts at one only leaves with EXIT_BREAKPOINT,
+ * unless past_bp (EFLAGS.RF lets the instruction run).
  */
 void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
                      struct emitter *e, struct block *b, struct pcmap *pcm,
-                     uint32_t max_insns, bool bounce);
+                     uint32_t max_insns, bool bounce, bool past_bp);
 
 /* Physical address of code at linear la, for a fetch at the current
  * privilege (through the page tables when paging is on); false if the

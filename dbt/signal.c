@@ -84,6 +84,10 @@ static bool classify_window(struct vcpu *v, const siginfo_t *si,
         addr >= v->phys_base + (1ull << 32) + WINDOW_GUARD)
         return false;
     v->fault_addr = (uint32_t)(addr - v->phys_base);
+    if (dbt_is_watch_page(sig_dbt, (uint32_t)v->fault_addr)) {
+        v->fault_kind = FAULT_WATCH;
+        return true;
+    }
     v->fault_kind = si->si_code == SEGV_ACCERR &&
                             dbt_is_code_page(sig_dbt, (uint32_t)v->fault_addr)
                         ? FAULT_SMC

@@ -1287,6 +1287,8 @@ static uint32_t predecode(struct dbt *d, struct vcpu *v, uint32_t mode,
     uint32_t n = 0, cs_base = v->seg[SEG_CS].base, page = (cs_base + eip) >> 12;
     while (n < max) {
         uint8_t buf[INSN_MAX_LEN];
+        if (n > 0 && vcpu_exec_breakpoints(v, cs_base + eip))
+            break; /* the block ends before it (translate_block) */
         size_t avail = guest_code(v, cs_base + eip, buf);
         if (!avail || !decode_insn(d->dec, buf, avail, eip, mode & MODE_CODE32,
                                    &ins[n]))
@@ -1353,7 +1355,7 @@ int dbt_classify(struct vcpu *v, const struct insn *in, uint32_t mode)
 
 void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
                      struct emitter *e, struct block *b, struct pcmap *pcm,
-                     uint32_t max_insns, bool bounce)
+                     uint32_t max_insns, bool bounce, bool past_bp)
 {
     struct tctx t = {.e = e, .v = v, .mode = mode, .bounce = bounce};
     struct insn ins[BLOCK_MAX_INSNS];
@@ -1369,9 +1371,16 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
     gen_poll(&t);
     count = predecode(d, v, mode, eip, ins, live, max_insns);
     for (;;) {
+        bool bp = vcpu_exec_breakpoints(v, cs_base + eip) && !(n == 0 && past_bp);
+        if (bp && n > 0) {
+            gen_branch(&t, -1, eip);
+            break;
+        }
         pcm[n] = (struct pcmap){(uint32_t)(e->p - b->host), eip, 0};
         t.insn_off = emit_offset(e);
-        if (n == count) {
+        if (bp) {
+            gen_exit(&t, eip, EXIT_BREAKPOINT);
+        } else if (n == count) {
             gen_undecodable(&t, eip);
         } else {
             t.in = &ins[n];

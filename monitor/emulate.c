@@ -1062,8 +1062,20 @@ static void emu_group6(struct emu *x)
     }
 }
 
-/* MOV r32, DRn (0F 21) and MOV DRn, r32 (0F 23). Breakpoints are not
- * armed yet: the registers hold their values as the guest writes them. */
+#define DR7_GD 0x2000u /* general detect enable */
+#define DR6_BD 0x2000u /* #DB from general detect */
+
+/* Where each instruction breakpoint is armed (~0: not armed). */
+static void exec_breakpoints(const struct vcpu *v, uint32_t at[4])
+{
+    for (int n = 0; n < 4; n++)
+        at[n] = vcpu_exec_breakpoints(v, v->dr[n]) & (1u << n) ? v->dr[n]
+                                                               : ~0u;
+}
+
+/* MOV r32, DRn (0F 21) and MOV DRn, r32 (0F 23). Translations stop at
+ * instruction breakpoints, so arming, moving or disarming one drops
+ * them. Data breakpoints are stored but not armed. */
 static void emu_mov_dr(struct emu *x, bool to_dr)
 {
     struct vcpu *v = x->v;
@@ -1077,8 +1089,16 @@ static void emu_mov_dr(struct emu *x, bool to_dr)
         gp0(x);
         return;
     }
+    if (v->dr[7] & DR7_GD) { /* general detect: a fault before the move */
+        v->dr[7] &= ~DR7_GD;
+        v->dr[6] |= DR6_BD;
+        cpu_exception(v, EXC_DB, -1);
+        return;
+    }
     if (dr == 4 || dr == 5)
         dr += 2;
+    uint32_t armed[4], now[4];
+    exec_breakpoints(v, armed);
     if (!to_dr) {
         v->regs[x->in.rm] = v->dr[dr];
     } else if (dr == 6) {
@@ -1088,6 +1108,11 @@ static void emu_mov_dr(struct emu *x, bool to_dr)
     } else {
         v->dr[dr] = v->regs[x->in.rm];
     }
+    exec_breakpoints(v, now);
+    if (memcmp(armed, now, sizeof(now)) != 0)
+        dbt_flush(v->dbt, v);
+    if (to_dr && dr != 6)
+        watch_update(v);
     done(x);
 }
 

@@ -306,7 +306,7 @@ static int switch_stack_inward(struct vcpu *v, int dpl, int size,
  * when a fault was already raised.
  */
 static int deliver_protected(struct vcpu *v, int vector, int32_t err,
-                             uint32_t ret_eip, bool soft)
+                             uint32_t ret_eip, bool soft, bool fault)
 {
     uint32_t idt_err = (uint32_t)vector * 8 + ERR_IDT, caddr;
     uint64_t g, cd;
@@ -331,7 +331,9 @@ static int deliver_protected(struct vcpu *v, int vector, int32_t err,
     int size = gate32 ? 4 : 2;
     uint16_t sel = (uint16_t)(g >> 16), old_cs = v->seg[SEG_CS].sel;
     uint32_t off = (uint32_t)(g & 0xffff) | (uint32_t)((g >> 32) & 0xffff0000u);
-    uint32_t flags = v->eflags;
+    /* A fault pushes RF set, so that the IRET that restarts the
+     * instruction does not stop at an instruction breakpoint on it. */
+    uint32_t flags = v->eflags | (fault ? EFL_RF : 0);
     if (code_desc(v, sel, &cd, &caddr) != 0)
         return -1;
     int dpl = (DESC_TYPE(cd) & TYPE_CONFORMING) ? v->cpl : DESC_DPL(cd);
@@ -580,11 +582,20 @@ static bool double_fault(int first, bool first_soft, int second)
     return false;
 }
 
+/* Fault-class exceptions (SDM Table 6-1); #DB is a fault only for an
+ * instruction breakpoint, which pushes RF clear, so it is not one here. */
+static bool fault_class(int vector)
+{
+    return vector == EXC_DE || vector == EXC_BR || vector == EXC_UD ||
+           vector == EXC_NM || contributory(vector) || vector == EXC_PF ||
+           vector == EXC_MF || vector == EXC_AC || vector == EXC_XM;
+}
+
 /* Deliver an event; a fault during delivery is delivered instead, or
  * escalates to #DF, and a fault while delivering #DF shuts the processor
- * down (triple fault). */
+ * down (triple fault). `fault`: an exception of the fault class. */
 static void raise_event(struct vcpu *v, int vector, int32_t err,
-                        uint32_t ret_eip, bool soft)
+                        uint32_t ret_eip, bool soft, bool fault)
 {
     if (v->test_stop_on_event) {
         v->test_event_vector = vector;
@@ -605,7 +616,7 @@ static void raise_event(struct vcpu *v, int vector, int32_t err,
             vector = EXC_DF;
             err = 0;
             ret_eip = v->eip;
-            soft = false;
+            soft = fault = false;
         }
     }
     if (vector < 32)
@@ -618,11 +629,11 @@ static void raise_event(struct vcpu *v, int vector, int32_t err,
     v->halted = false;
     if (!cpu_protected_mode(v)) {
         if (!deliver_real(v, vector, ret_eip))
-            raise_event(v, EXC_GP, ERR_IDT, v->eip, false);
+            raise_event(v, EXC_GP, ERR_IDT, v->eip, false, true);
     } else {
-        int r = deliver_protected(v, vector, err, ret_eip, soft);
+        int r = deliver_protected(v, vector, err, ret_eip, soft, fault);
         if (r > 0)
-            raise_event(v, EXC_GP, r - 1, v->eip, false);
+            raise_event(v, EXC_GP, r - 1, v->eip, false, true);
     }
     v->delivering = saved;
     v->delivering_soft = saved_soft;
@@ -648,18 +659,18 @@ void cpu_exception(struct vcpu *v, int vector, int32_t err)
     bool trap = vector == EXC_BP || vector == EXC_OF;
     if (!cpu_protected_mode(v) || !has_error_code(vector))
         err = -1;
-    raise_event(v, vector, err, v->eip, trap);
+    raise_event(v, vector, err, v->eip, trap, fault_class(vector));
 }
 
 void cpu_interrupt(struct vcpu *v, int vector)
 {
     v->stats.interrupts++;
-    raise_event(v, vector, -1, v->eip, false);
+    raise_event(v, vector, -1, v->eip, false, false);
 }
 
 void cpu_soft_interrupt(struct vcpu *v, int vector, uint32_t next_eip)
 {
-    raise_event(v, vector, -1, next_eip, true);
+    raise_event(v, vector, -1, next_eip, true, false);
 }
 
 void cpu_shutdown(struct vcpu *v, int status, const char *why)
@@ -697,4 +708,6 @@ void cpu_set_cr0(struct vcpu *v, uint32_t val)
         vcpu_jc_clear(v); /* translation mode bits changed */
     if ((old ^ v->cr0) & (CR0_PG | CR0_WP))
         cpu_paging_changed(v, true);
+    if (((old ^ v->cr0) & CR0_PG) && v->watch.n)
+        watch_update(v); /* window pages or shadow misses: see watch.c */
 }

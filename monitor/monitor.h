@@ -76,6 +76,16 @@ bool cpu_far_task(struct vcpu *v, uint16_t sel, bool call, uint32_t next_eip,
 /* IRET with NT: back to the task in the current TSS's link field. */
 int cpu_task_return(struct vcpu *v, uint32_t ret_eip);
 
+/* Data breakpoints (monitor/watch.c). watch_update follows DR7/DR0-3 and
+ * CR0.PG; watch_page says whether a shadow fill at la must stop instead;
+ * watch_step_begin runs the instruction at EIP alone with the watched
+ * pages open, and watch_step_end (completed or faulted) closes them and
+ * raises the #DB trap if it hit a breakpoint. */
+void watch_update(struct vcpu *v);
+bool watch_page(const struct vcpu *v, uint32_t la);
+void watch_step_begin(struct vcpu *v);
+void watch_step_end(struct vcpu *v, bool completed);
+
 /* Far CALL/JMP through a call gate (descriptor g of selector sel). */
 int cpu_call_gate(struct vcpu *v, uint16_t sel, uint64_t g, uint32_t next_eip,
                   bool call);

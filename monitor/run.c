@@ -30,6 +30,10 @@ static void on_chain(struct vcpu *v)
 static void on_miss(struct vcpu *v, uint32_t la, bool write)
 {
     uint32_t err;
+    if (watch_page(v, la)) { /* a data breakpoint's page */
+        watch_step_begin(v);
+        return;
+    }
     int r = shadow_fill(v, la, write, &err);
     if (r == 0) {
         v->stats.shadow_fills++;
@@ -66,6 +70,25 @@ static void on_page(struct vcpu *v)
         on_miss(v, la, v->exit_arg & PAGE_ARG_WRITE);
 }
 
+/*
+ * A block that starts at an instruction breakpoint: the #DB fault, or,
+ * with EFLAGS.RF (the handler's IRET set it to go on), the instruction
+ * runs once in a block of its own and RF is cleared.
+ */
+static void on_breakpoint(struct vcpu *v)
+{
+    uint32_t hit = vcpu_exec_breakpoints(v, v->seg[SEG_CS].base + v->eip);
+    if (!hit)
+        return; /* disarmed since: the next lookup translates it anew */
+    if (v->eflags & EFL_RF) {
+        v->eflags &= ~EFL_RF;
+        dbt_step_past_breakpoint(v->dbt);
+        return;
+    }
+    v->dr[6] |= hit;
+    cpu_exception(v, EXC_DB, -1);
+}
+
 static void on_fault(struct vcpu *v)
 {
     switch (v->fault_kind) {
@@ -86,6 +109,9 @@ static void on_fault(struct vcpu *v)
         break;
     case FAULT_MEMORY: /* no RAM behind the address: open bus, in C */
         slowmem_begin(v);
+        break;
+    case FAULT_WATCH:
+        watch_step_begin(v);
         break;
     default:
         cpu_shutdown(v, 1, "internal error: unclassified fault");
@@ -194,6 +220,9 @@ static void handle_exit(struct vcpu *v)
     case EXIT_EXCEPTION:
         cpu_exception(v, (int)v->exit_arg, v->exit_arg == EXC_GP ? 0 : -1);
         break;
+    case EXIT_BREAKPOINT:
+        on_breakpoint(v);
+        break;
     case EXIT_INTERRUPT:
         vcpu_unkick(v);
         /* Let the devices catch up with time and re-arm the kick, even
@@ -257,6 +286,20 @@ static void step_end(struct vcpu *v, uint64_t events)
     }
 }
 
+/* The instruction that touched a data breakpoint's page: done (judge
+ * it), faulted, resumed after a fill (let it go on), or to run again. */
+static void watch_end(struct vcpu *v)
+{
+    if (!v->watch.stepping)
+        return;
+    if (step_completed(v, v->watch.events))
+        watch_step_end(v, true);
+    else if (v->events != v->watch.events || v->shutdown)
+        watch_step_end(v, false);
+    else if (!v->resume && !v->slow.pending)
+        dbt_step_next(v->dbt);
+}
+
 int cpu_run(struct vcpu *v)
 {
     while (!v->shutdown && !v->reset_requested) {
@@ -275,12 +318,20 @@ int cpu_run(struct vcpu *v)
             v->resume = false;
             v->enter_target = v->exit_resume;
         } else {
+            /* RF lasts one instruction: the one about to run, unless it
+             * is at a breakpoint (on_breakpoint clears it then). */
+            if ((v->eflags & EFL_RF) &&
+                !vcpu_exec_breakpoints(v, v->seg[SEG_CS].base + v->eip))
+                v->eflags &= ~EFL_RF;
             v->enter_target = dbt_find(v->dbt, v)->host;
         }
         v->exit_reason = EXIT_NONE;
         bt_enter(v);
         merge_flags(v);
+        bool watching = v->watch.stepping;
         handle_exit(v);
+        if (watching)
+            watch_end(v);
         step_end(v, events);
     }
     return v->exit_status;

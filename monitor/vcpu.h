@@ -87,7 +87,7 @@ enum exit_reason {
     EXIT_UNDEFINED, /* instruction at eip is invalid or not translated: #UD */
     EXIT_INTERRUPT, /* the poll page was armed: deliver an event */
     EXIT_FAULT,     /* host fault in translated code; see fault_* fields */
-    EXIT_BUDGET,    /* the run budget ran out */
+    EXIT_BREAKPOINT, /* a block at an instruction breakpoint (DR0-3) */
     EXIT_EXCEPTION, /* raise exception exit_arg at eip (e.g. #NM) */
     EXIT_PAGE,      /* shadow miss or page-crossing access; exit_arg says
                        which (PAGE_ARG_*), exit_resume where to go on */
@@ -108,7 +108,8 @@ enum fault_kind {
     FAULT_DIVIDE,   /* #DE from DIV/IDIV */
     FAULT_EXCEPTION, /* other guest exception: fault_vector, fault_error */
     FAULT_SMC,       /* write to a page holding translated code */
-    FAULT_PAGE       /* shadow miss (zero entry): fault_addr, fault_write */
+    FAULT_PAGE,      /* shadow miss (zero entry): fault_addr, fault_write */
+    FAULT_WATCH      /* access to a data-breakpoint page (monitor/watch.c) */
 };
 
 /* A segment register with its hidden descriptor cache. */
@@ -184,6 +185,19 @@ struct vcpu {
     struct segment ldtr, tr;
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];       /* debug registers (DR4/DR5 alias DR6/DR7) */
+    struct {              /* data breakpoints (monitor/watch.c) */
+        uint32_t lpage[4]; /* linear pages of the armed ones */
+        int n;
+        bool open;        /* paging: a watched page may be filled now */
+        bool stepping;    /* an instruction that touched one is running */
+        bool precise;     /* its accesses are known: */
+        int nranges;      /*   how many (memory operand, stack) */
+        bool write[2];    /*   written (else read) */
+        uint32_t la[2], size[2]; /* where */
+        uint64_t events;  /* v->events when it started */
+        uint32_t before[4]; /* the watched bytes before it ran */
+        uint8_t known;    /* which of before[] could be read */
+    } watch;
     int cpl;
     int sys_access;       /* > 0: the CPU's own descriptor-table and TSS
                              accesses, which are supervisor at any CPL */
@@ -331,5 +345,22 @@ void vcpu_unkick(struct vcpu *v);
  * loop returns at the next block boundary with status VCPU_STOPPED. */
 #define VCPU_STOPPED 124
 void vcpu_request_stop(struct vcpu *v);
+
+/*
+ * The DR6 B0-B3 bits of the enabled instruction breakpoints (DR7 L or G
+ * set, R/W 00) at linear address la; 0 if none. LEN is 00 for these (the
+ * SDM leaves other lengths undefined), so only the first byte matches.
+ */
+static inline uint32_t vcpu_exec_breakpoints(const struct vcpu *v, uint32_t la)
+{
+    uint32_t dr7 = v->dr[7], hit = 0;
+    if (!(dr7 & 0xff))
+        return 0;
+    for (int n = 0; n < 4; n++)
+        if ((dr7 & (3u << (2 * n))) && ((dr7 >> (16 + 4 * n)) & 3) == 0 &&
+            v->dr[n] == la)
+            hit |= 1u << n;
+    return hit;
+}
 
 #endif

@@ -21,6 +21,7 @@
  */
 #include <stddef.h>
 
+#include "lib/paging.h"
 #include "lib/sys.h"
 
 #define DR7_LE_GE 0x300u /* exact breakpoint matching (recommended) */
@@ -219,6 +220,42 @@ static void test_data(void)
                false);
 }
 
+/* The same with paging on: the linear address is what DR1 names, and an
+ * emulator may have to reach the page by a different route. A PUSH onto
+ * a watched stack slot (an implicit access) traps too. */
+static uint32_t push_watched(volatile void *p)
+{
+    uint32_t after;
+    __asm__ volatile("movl %%esp, %%ecx\n\t"
+                     "movl %1, %%esp\n\t"
+                     "pushl $0x5A5A5A5A\n"
+                     "1:\n\t"
+                     "movl %%ecx, %%esp\n\t"
+                     "movl $1b, %0"
+                     : "=r"(after)
+                     : "r"((uint32_t)p + 4)
+                     : "ecx", "memory");
+    return after;
+}
+
+static void test_data_paged(void)
+{
+    pg_enable(pg_dir_new());
+    check_data("paged_data_w4_write32_traps_after", DR7_RW_WRITE, DR7_LEN4,
+               0, write32, 0, true);
+    check_data("paged_data_w4_read_ignored", DR7_RW_WRITE, DR7_LEN4, 0,
+               read32, 0, false);
+    check_data("paged_data_rw1_read_overlap", DR7_RW_RDWR, DR7_LEN1, 3,
+               read32, 0, true);
+    check_data("paged_data_w4_byte_outside", DR7_RW_WRITE, DR7_LEN4, 0,
+               write8, 4, false);
+    check_data("paged_data_w4_push_traps", DR7_RW_WRITE, DR7_LEN4, 0,
+               push_watched, 0, true);
+    pg_disable();
+    check_data("data_w4_push_traps", DR7_RW_WRITE, DR7_LEN4, 0, push_watched,
+               0, true);
+}
+
 static uint32_t user_write(uint32_t p)
 {
     return write32((volatile void *)p);
@@ -312,6 +349,7 @@ void test_main(void)
     test_registers();
     test_exec();
     test_data();
+    test_data_paged();
     test_data_cpl3();
     test_single_step();
     test_general_detect();

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Data breakpoints: DR0-DR3 with R/W 01 (writes) or 11 (reads and
+ * writes), 1, 2, 4 or 8 bytes; a #DB trap after the instruction whose
+ * access overlapped one, with DR6.Bn.
+ *
+ * Translated code cannot compare every access with the debug registers,
+ * so the pages holding armed data breakpoints are made to stop it: with
+ * paging off their window pages are inaccessible (FAULT_WATCH), with
+ * paging on the shadow tables are never filled for them (the miss comes
+ * here). The instruction that touched such a page then runs alone, with
+ * the page open, and the access is judged from its decoded memory operand
+ * (or, for implicit operands such as the stack and strings, from the
+ * watched bytes changing).
+ */
+#include "monitor/monitor.h"
+#include "dbt/dbt.h"
+#include "dbt/decode.h"
+#include "mmu/shadow.h"
+#include "mmu/walk.h"
+
+#include <string.h>
+
+/* R/W and LEN of breakpoint n (DR7 bits 16-31). */
+static unsigned bp_rw(const struct vcpu *v, int n)
+{
+    return (v->dr[7] >> (16 + 4 * n)) & 3;
+}
+
+static uint32_t bp_len(const struct vcpu *v, int n)
+{
+    static const uint32_t len[4] = {1, 2, 8, 4};
+    return len[(v->dr[7] >> (18 + 4 * n)) & 3];
+}
+
+/* Is breakpoint n an armed data breakpoint (R/W 01 or 11)? */
+static bool bp_data(const struct vcpu *v, int n)
+{
+    unsigned rw = bp_rw(v, n);
+    return (v->dr[7] & (3u << (2 * n))) && (rw == 1 || rw == 3);
+}
+
+/* Its bytes: the address with the low bits of the length ignored. */
+static uint32_t bp_addr(const struct vcpu *v, int n)
+{
+    return v->dr[n] & ~(bp_len(v, n) - 1);
+}
+
+void watch_update(struct vcpu *v)
+{
+    uint32_t pages[4];
+    int n = 0;
+    for (int i = 0; i < 4; i++)
+        if (bp_data(v, i))
+            pages[n++] = bp_addr(v, i) >> 12;
+    bool changed = n != v->watch.n ||
+                   memcmp(pages, v->watch.lpage, sizeof(pages[0]) * (size_t)n);
+    memcpy(v->watch.lpage, pages, sizeof(pages));
+    v->watch.n = n;
+    dbt_watch_pages(v->dbt, v, pages, (v->cr0 & CR0_PG) ? 0 : n);
+    if (changed && (v->cr0 & CR0_PG))
+        cpu_paging_changed(v, true); /* entries for the pages may exist */
+}
+
+bool watch_page(const struct vcpu *v, uint32_t la)
+{
+    if (v->watch.open)
+        return false;
+    for (int i = 0; i < v->watch.n; i++)
+        if (v->watch.lpage[i] == la >> 12)
+            return true;
+    return false;
+}
+
+/* The byte at linear la without faulting or touching A/D bits more than
+ * a read would; false if it cannot be read. */
+static bool peek(struct vcpu *v, uint32_t la, uint8_t *b)
+{
+    uint32_t pa = la, err;
+    struct walk w;
+    if (v->cr0 & CR0_PG) {
+        if (mmu_walk(v, la, 0, &w, &err) != 0)
+            return false;
+        pa = w.pa;
+    }
+    if (pa >= v->ram_size)
+        return false;
+    *b = v->ram[pa];
+    return true;
+}
+
+/* Up to 4 bytes of breakpoint n as a word (the 8-byte length: its first
+ * 4, enough to see a write). */
+static bool bp_bytes(struct vcpu *v, int n, uint32_t *out)
+{
+    uint32_t x = 0, len = bp_len(v, n) > 4 ? 4 : bp_len(v, n);
+    for (uint32_t i = 0; i < len; i++) {
+        uint8_t b;
+        if (!peek(v, bp_addr(v, n) + i, &b))
+            return false;
+        x |= (uint32_t)b << (8 * i);
+    }
+    *out = x;
+    return true;
+}
+
+static void set_open(struct vcpu *v, bool open)
+{
+    v->watch.open = open;
+    if (!(v->cr0 & CR0_PG)) {
+        dbt_watch_open(v->dbt, v, open);
+    } else if (!open) {
+        for (int i = 0; i < v->watch.n; i++)
+            shadow_invlpg(v->shadow, v->watch.lpage[i] << 12);
+        vcpu_jc_clear(v);
+    }
+}
+
+static void add_range(struct vcpu *v, uint32_t la, uint32_t size, bool write)
+{
+    int i = v->watch.nranges++;
+    v->watch.la[i] = la;
+    v->watch.size[i] = size;
+    v->watch.write[i] = write;
+}
+
+/*
+ * The stack access of an instruction that uses ESP implicitly: 1 for a
+ * push of one operand-size item (PUSH, CALL), -1 for a pop (POP, RET),
+ * 0 for the others (PUSHA, ENTER, IRET, ...: judged by the bytes).
+ */
+static int stack_access(const struct insn *in)
+{
+    uint8_t op = insn_op(in, 0), reg = in->has_modrm ? in->reg : 0;
+    if ((op >= 0x50 && op <= 0x57) || op == 0x68 || op == 0x6a ||
+        op == 0x9c || op == 0xe8 || op == 0x06 || op == 0x0e ||
+        op == 0x16 || op == 0x1e || (op == 0xff && (reg == 2 || reg == 6)))
+        return 1;
+    if ((op >= 0x58 && op <= 0x5f) || op == 0x9d || op == 0xc3 ||
+        op == 0xc2 || op == 0x07 || op == 0x17 || op == 0x1f ||
+        (op == 0x8f && reg == 0))
+        return -1;
+    if (op == 0x0f) {
+        uint8_t op2 = insn_op(in, 1);
+        return op2 == 0xa0 || op2 == 0xa8 ? 1 : op2 == 0xa1 || op2 == 0xa9 ? -1 : 0;
+    }
+    return 0;
+}
+
+void watch_step_begin(struct vcpu *v)
+{
+    struct insn in;
+    if (!dbt_decode_at(v->dbt, v, v->eip, &in)) {
+        cpu_exception(v, EXC_UD, -1);
+        return;
+    }
+    uint8_t op = insn_op(&in, 0);
+    bool string = (op >= 0xa4 && op <= 0xaf) || (op >= 0x6c && op <= 0x6f);
+    v->watch.nranges = 0;
+    if (in.has_mem && !string)
+        add_range(v, insn_linear(v, &in), in.mem_size, in.mem_write);
+    int stack = in.implicit_esp ? stack_access(&in) : 0;
+    if (stack) {
+        uint32_t esp = v->regs[R_ESP], size = in.op16 ? 2 : 4;
+        if (!(v->seg[SEG_SS].attr & SEG_ATTR_DB))
+            esp &= 0xffff;
+        add_range(v, v->seg[SEG_SS].base + (stack > 0 ? esp - size : esp),
+                  size, stack > 0);
+    }
+    v->watch.precise = !string && (!in.implicit_esp || stack);
+    v->watch.known = 0;
+    for (int n = 0; n < 4; n++)
+        if (bp_data(v, n) && bp_bytes(v, n, &v->watch.before[n]))
+            v->watch.known |= (uint8_t)(1u << n);
+    v->watch.stepping = true;
+    v->watch.events = v->events;
+    set_open(v, true);
+    dbt_step_next(v->dbt);
+}
+
+/* The DR6 bits of the breakpoints the finished instruction hit. */
+static uint32_t hits(struct vcpu *v)
+{
+    uint32_t bits = 0;
+    for (int n = 0; n < 4; n++) {
+        if (!bp_data(v, n))
+            continue;
+        uint32_t a = bp_addr(v, n), len = bp_len(v, n), now;
+        if (v->watch.precise) {
+            for (int r = 0; r < v->watch.nranges; r++) {
+                uint32_t la = v->watch.la[r], size = v->watch.size[r];
+                if (la < a + len && a < la + size &&
+                    (v->watch.write[r] || bp_rw(v, n) == 3))
+                    bits |= 1u << n;
+            }
+        } else if ((v->watch.known & (1u << n)) && bp_bytes(v, n, &now) &&
+                   now != v->watch.before[n]) {
+            bits |= 1u << n;
+        }
+    }
+    return bits;
+}
+
+void watch_step_end(struct vcpu *v, bool completed)
+{
+    v->watch.stepping = false;
+    set_open(v, false);
+    if (!completed)
+        return; /* it faulted: the access did not happen */
+    uint32_t bits = hits(v);
+    if (bits) {
+        v->dr[6] |= bits;
+        cpu_exception(v, EXC_DB, -1); /* a trap: EIP is past it */
+    }
+}
