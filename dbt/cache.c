@@ -69,9 +69,33 @@ void dbt_destroy(struct dbt *d)
     free(d);
 }
 
+/*
+ * Does a data access through segment seg need the monitor's limit and
+ * type checks? Only in protected mode (then always for CS overrides),
+ * and not for a null FS or GS
+ * (Linux runs with them so; such an access goes through base 0 unchecked,
+ * see docs/architecture.md).
+ */
+static bool seg_restricted(const struct vcpu *v, int seg)
+{
+    const struct segment *s = &v->seg[seg];
+    if (!cpu_protected_mode(v))
+        return false;
+    if (seg == SEG_CS)
+        return true;
+    if (!(s->attr & 0x80)) /* not present: a null selector */
+        return (seg != SEG_FS && seg != SEG_GS) || (s->sel & ~3u);
+    unsigned type = s->attr & 0xf;
+    return s->limit != 0xffffffffu || (type & 0x8) /* code */ ||
+           (type & 0x4) /* expand-down */ || !(type & 0x2) /* read-only */;
+}
+
 uint32_t dbt_mode(const struct vcpu *v)
 {
     uint32_t m = 0;
+    for (int seg = 0; seg < SEG_COUNT; seg++)
+        if (seg_restricted(v, seg))
+            m |= MODE_SEGCHK(seg);
     if (v->seg[SEG_CS].attr & SEG_ATTR_DB)
         m |= MODE_CODE32;
     if (v->seg[SEG_SS].attr & SEG_ATTR_DB)
@@ -380,13 +404,16 @@ static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode,
     memset(b, 0, sizeof(*b));
     b->cs_base = v->seg[SEG_CS].base;
     bool once = d->single_step || d->bounce_step || !cacheable;
-    bool bounce = d->bounce_step, past_bp = d->past_breakpoint;
+    bool bounce = d->bounce_step;
+    unsigned flags = (d->past_breakpoint ? ONCE_PAST_BP : 0) |
+                     (d->seg_unchecked ? ONCE_UNCHECKED : 0);
     d->single_step = d->bounce_step = d->past_breakpoint = false;
+    d->seg_unchecked = false;
     b->phys = phys;
     translate_block(d, v, mode, &e, b, &d->pcmaps[d->npcmap],
                     (once && cacheable) || (mode & MODE_ONE) ? 1
                                                              : BLOCK_MAX_INSNS,
-                    bounce, past_bp);
+                    bounce, flags);
     if (e.overflow)
         abort(); /* BLOCK_MAX_HOST is sized so this cannot happen */
     d->nblocks++;
@@ -440,6 +467,11 @@ void dbt_step_next(struct dbt *d)
 void dbt_step_past_breakpoint(struct dbt *d)
 {
     d->single_step = d->past_breakpoint = true;
+}
+
+void dbt_step_unchecked(struct dbt *d)
+{
+    d->single_step = d->seg_unchecked = true;
 }
 
 void dbt_step_next_cached(struct dbt *d)

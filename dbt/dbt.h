@@ -21,6 +21,13 @@ struct insn;
 #define MODE_MP 0x80    /* CR0.MP: WAIT/FWAIT honours TS */
 #define MODE_ONE 0x100  /* a one-instruction block (interrupt shadow) */
 #define MODE_TSD 0x200  /* CR4.TSD: RDTSC checks CPL (in the monitor) */
+/* A restricted data segment (protected mode): not present, a limit below
+ * 4 GiB, expand-down, read-only or code. Accesses through it leave for
+ * the monitor's checks (EXIT_SEGCHECK). One bit per SEG_*; the CS bit
+ * is set in all of protected mode, for CS-override accesses (a code
+ * segment is never writable). */
+#define MODE_SEGCHK(seg) (0x400u << (seg))
+#define MODE_SEGCHK_ALL (0x3fu << 10)
 
 /* One host-PC -> guest-EIP record, at the start of each guest instruction. */
 struct pcmap {
@@ -98,6 +105,9 @@ void dbt_step_next(struct dbt *d);
 /* Like dbt_step_next, for the instruction at an instruction breakpoint
  * that EFLAGS.RF lets run once: its block does not stop there. */
 void dbt_step_past_breakpoint(struct dbt *d);
+/* Like dbt_step_next, for an instruction whose segment checks the monitor
+ * has done (EXIT_SEGCHECK): its accesses run unchecked this once. */
+void dbt_step_unchecked(struct dbt *d);
 
 /* Run the next block as one instruction, from a cached one-instruction
  * translation (the instruction after STI or MOV SS: a hot path). */

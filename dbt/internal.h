@@ -53,6 +53,8 @@ struct dbt {
     bool single_cached;     /* next block: one instruction, cached */
     bool past_breakpoint;   /* next block: uncached, runs the instruction
                                at an instruction breakpoint (EFLAGS.RF) */
+    bool seg_unchecked;     /* next block: uncached, the instruction the
+                               monitor checked for EXIT_SEGCHECK */
     /* Decoded instructions for the monitor (EXIT_EMULATE re-reads the
      * instruction it stopped at); dropped with the translations. */
     struct decoded {
@@ -81,11 +83,15 @@ static inline int host_reg(int guest)
  * from pcm, which has room for BLOCK_MAX_INSNS records), with at most
  * max_insns guest instructions. A block ends before an instruction
  * breakpoint; one that starts at one only leaves with EXIT_BREAKPOINT,
- * unless past_bp (EFLAGS.RF lets the instruction run).
+ * unless ONCE_PAST_BP (EFLAGS.RF lets the instruction run). With
+ * ONCE_UNCHECKED, accesses through restricted segments (MODE_SEGCHK) run
+ * without leaving for EXIT_SEGCHECK: the monitor has checked them.
  */
+#define ONCE_PAST_BP 0x1
+#define ONCE_UNCHECKED 0x2
 void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
                      struct emitter *e, struct block *b, struct pcmap *pcm,
-                     uint32_t max_insns, bool bounce, bool past_bp);
+                     uint32_t max_insns, bool bounce, unsigned once);
 
 /* Physical address of code at linear la, for a fetch at the current
  * privilege (through the page tables when paging is on); false if the

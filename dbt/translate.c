@@ -41,6 +41,7 @@ struct tctx {
     int nmstubs;
     bool end;         /* the block ends after this instruction */
     uint32_t pcflags; /* PCF_* for this instruction */
+    bool unchecked;   /* restricted segments need no EXIT_SEGCHECK */
     bool flags_live;  /* guest flags are live before this instruction */
     bool bounce;      /* the memory operand is the vCPU's bounce buffer */
     size_t insn_off;  /* emitter offset of this instruction's host code */
@@ -1158,6 +1159,31 @@ static void gen_raise(struct tctx *t, int vector)
 }
 
 /* Translate one instruction (t->in) into host code. */
+/* Does the instruction access memory through a segment that MODE_SEGCHK
+ * marks restricted (its operand, the stack, a string's operands)? */
+static bool uses_restricted_seg(const struct tctx *t)
+{
+    const struct insn *in = t->in;
+    uint8_t op = insn_op(in, 0), op2 = op == 0x0f ? insn_op(in, 1) : 0;
+    uint32_t m = t->mode;
+    int ds = in->seg_override >= 0 ? in->seg_override : SEG_DS;
+    bool no_access = op == 0x8d || /* LEA, hint NOPs, prefetches */
+                     (op == 0x0f && (op2 == 0x18 || op2 == 0x1f || op2 == 0x0d));
+    if (in->has_mem && !no_access && (m & MODE_SEGCHK(in->mem_seg)))
+        return true;
+    if (in->implicit_esp && (m & MODE_SEGCHK(SEG_SS)))
+        return true;
+    if ((op >= 0xa4 && op <= 0xaf) || (op >= 0x6c && op <= 0x6f)) {
+        bool movs_cmps = op >= 0xa4 && op <= 0xa7;
+        bool si = movs_cmps || op == 0xac || op == 0xad || op == 0x6e ||
+                  op == 0x6f; /* LODS, OUTS */
+        bool di = movs_cmps || op == 0xaa || op == 0xab || op == 0xae ||
+                  op == 0xaf || op == 0x6c || op == 0x6d; /* STOS, SCAS, INS */
+        return (si && (m & MODE_SEGCHK(ds))) || (di && (m & MODE_SEGCHK(SEG_ES)));
+    }
+    return op == 0xd7 && (m & MODE_SEGCHK(ds)); /* XLAT */
+}
+
 static void gen_insn(struct tctx *t)
 {
     const struct insn *in = t->in;
@@ -1169,6 +1195,10 @@ static void gen_insn(struct tctx *t)
             gen_raise(t, vector);
             return;
         }
+    }
+    if ((t->mode & MODE_SEGCHK_ALL) && !t->unchecked && uses_restricted_seg(t)) {
+        gen_exit(t, in->eip, EXIT_SEGCHECK);
+        return;
     }
     if (op == 0x0f) {
         gen_0f(t);
@@ -1355,9 +1385,11 @@ int dbt_classify(struct vcpu *v, const struct insn *in, uint32_t mode)
 
 void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
                      struct emitter *e, struct block *b, struct pcmap *pcm,
-                     uint32_t max_insns, bool bounce, bool past_bp)
+                     uint32_t max_insns, bool bounce, unsigned once)
 {
-    struct tctx t = {.e = e, .v = v, .mode = mode, .bounce = bounce};
+    struct tctx t = {.e = e, .v = v, .mode = mode, .bounce = bounce,
+                     .unchecked = once & ONCE_UNCHECKED};
+    bool past_bp = once & ONCE_PAST_BP;
     struct insn ins[BLOCK_MAX_INSNS];
     bool live[BLOCK_MAX_INSNS];
     uint32_t eip = v->eip, cs_base = v->seg[SEG_CS].base;

@@ -146,8 +146,10 @@ int cpu_load_seg(struct vcpu *v, int seg, uint16_t sel)
 }
 
 /* Load CS for a control transfer to a code segment at CPL (no privilege
- * change); 0 or -1 with the fault raised. */
-static int load_cs_same_level(struct vcpu *v, uint16_t sel)
+ * change) and offset eip; 0 or -1 with the fault raised. Protected mode
+ * checks the privilege rules of a far JMP/CALL (conforming: DPL <= CPL;
+ * otherwise RPL <= CPL and DPL == CPL) and the new CS's limit. */
+static int load_cs_same_level(struct vcpu *v, uint16_t sel, uint32_t eip)
 {
     struct segment s = v->seg[SEG_CS];
     if (!cpu_protected_mode(v)) {
@@ -163,19 +165,29 @@ static int load_cs_same_level(struct vcpu *v, uint16_t sel)
         cpu_exception(v, EXC_GP, sel & ~3);
         return -1;
     }
+    bool conforming = DESC_TYPE(d) & TYPE_CONFORMING;
+    if (conforming ? DESC_DPL(d) > v->cpl
+                   : (sel & 3) > v->cpl || DESC_DPL(d) != v->cpl) {
+        cpu_exception(v, EXC_GP, sel & ~3);
+        return -1;
+    }
     if (!DESC_P(d)) {
         cpu_exception(v, EXC_NP, sel & ~3);
         return -1;
     }
-    set_accessed(v, addr, d);
     seg_from_desc(&s, (uint16_t)((sel & ~3) | v->cpl), d);
+    if (eip > s.limit) {
+        cpu_exception(v, EXC_GP, 0);
+        return -1;
+    }
+    set_accessed(v, addr, d);
     set_seg(v, SEG_CS, &s);
     return 0;
 }
 
 int cpu_far_jump(struct vcpu *v, uint16_t sel, uint32_t eip)
 {
-    if (load_cs_same_level(v, sel) != 0)
+    if (load_cs_same_level(v, sel, eip) != 0)
         return -1;
     v->eip = eip;
     return 0;
@@ -219,7 +231,7 @@ static bool deliver_real(struct vcpu *v, int vector, uint32_t ret_eip)
     cpu_push(v, v->seg[SEG_CS].sel, 2);
     cpu_push(v, ret_eip & 0xffff, 2);
     v->eflags &= ~(EFL_IF | EFL_TF | EFL_AC | EFL_RF);
-    load_cs_same_level(v, (uint16_t)(entry >> 16));
+    load_cs_same_level(v, (uint16_t)(entry >> 16), entry & 0xffff);
     v->eip = entry & 0xffff;
     return true;
 }

@@ -86,6 +86,14 @@ bool watch_page(const struct vcpu *v, uint32_t la);
 void watch_step_begin(struct vcpu *v);
 void watch_step_end(struct vcpu *v, bool completed);
 
+/* The stack access of an instruction using ESP implicitly: 1 for a push
+ * of one operand-size item (PUSH, CALL), -1 for a pop (POP, RET), else 0. */
+int insn_stack_access(const struct insn *in);
+
+/* EXIT_SEGCHECK (monitor/segcheck.c): check the instruction's accesses
+ * through restricted segments, raising #GP(0)/#SS(0), or run it once. */
+void cpu_segcheck(struct vcpu *v);
+
 /* Far CALL/JMP through a call gate (descriptor g of selector sel). */
 int cpu_call_gate(struct vcpu *v, uint16_t sel, uint64_t g, uint32_t next_eip,
                   bool call);

@@ -223,6 +223,9 @@ static void handle_exit(struct vcpu *v)
     case EXIT_BREAKPOINT:
         on_breakpoint(v);
         break;
+    case EXIT_SEGCHECK:
+        cpu_segcheck(v);
+        break;
     case EXIT_INTERRUPT:
         vcpu_unkick(v);
         /* Let the devices catch up with time and re-arm the kick, even

@@ -93,6 +93,8 @@ enum exit_reason {
                        which (PAGE_ARG_*), exit_resume where to go on */
     EXIT_STALE,     /* entered a block whose code was written; exit_arg =
                        the host address after its entry's call */
+    EXIT_SEGCHECK,  /* the instruction at eip uses a restricted segment
+                       (MODE_SEGCHK): the monitor checks, then runs it */
     EXIT_MAX
 };
 

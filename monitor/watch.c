@@ -127,9 +127,9 @@ static void add_range(struct vcpu *v, uint32_t la, uint32_t size, bool write)
 /*
  * The stack access of an instruction that uses ESP implicitly: 1 for a
  * push of one operand-size item (PUSH, CALL), -1 for a pop (POP, RET),
- * 0 for the others (PUSHA, ENTER, IRET, ...: judged by the bytes).
+ * 0 for the others (PUSHA, ENTER, IRET, ...).
  */
-static int stack_access(const struct insn *in)
+int insn_stack_access(const struct insn *in)
 {
     uint8_t op = insn_op(in, 0), reg = in->has_modrm ? in->reg : 0;
     if ((op >= 0x50 && op <= 0x57) || op == 0x68 || op == 0x6a ||
@@ -159,7 +159,7 @@ void watch_step_begin(struct vcpu *v)
     v->watch.nranges = 0;
     if (in.has_mem && !string)
         add_range(v, insn_linear(v, &in), in.mem_size, in.mem_write);
-    int stack = in.implicit_esp ? stack_access(&in) : 0;
+    int stack = in.implicit_esp ? insn_stack_access(&in) : 0;
     if (stack) {
         uint32_t esp = v->regs[R_ESP], size = in.op16 ? 2 : 4;
         if (!(v->seg[SEG_SS].attr & SEG_ATTR_DB))
