@@ -509,6 +509,19 @@ bool dbt_in_cache(struct dbt *d, const void *pc)
     return d->code && p >= d->code && p < d->code + d->code_used;
 }
 
+bool dbt_host_to_eip(struct dbt *d, uint32_t low32, uint32_t *eip)
+{
+    uintptr_t hi = (uintptr_t)d->code & ~(uintptr_t)0xffffffffu;
+    for (int i = 0; i < 2; i++, hi += (uintptr_t)1 << 32) {
+        struct block *b = dbt_block_at(d, (const void *)(hi | low32));
+        if (b) {
+            *eip = dbt_pcmap_at(b, (const void *)(hi | low32))->eip;
+            return true;
+        }
+    }
+    return false;
+}
+
 struct block *dbt_block_at(struct dbt *d, const void *pc)
 {
     const uint8_t *p = pc;

@@ -138,6 +138,9 @@ bool dbt_is_watch_page(const struct dbt *d, uint32_t pa);
 
 /* Find the block holding host address pc, or NULL (signal handler use). */
 struct block *dbt_block_at(struct dbt *d, const void *pc);
+/* The guest EIP of the translated instruction whose host code holds the
+ * address whose low 32 bits are low32 (an x87 FIP); false if none. */
+bool dbt_host_to_eip(struct dbt *d, uint32_t low32, uint32_t *eip);
 /* The pcmap record for host pc inside block b. */
 const struct pcmap *dbt_pcmap_at(const struct block *b, const void *pc);
 

@@ -12,8 +12,6 @@
 #define OFF_SHADOW      0x78
 #define OFF_FPU_GUEST   0x100
 #define OFF_FPU_HOST    0x300
-/* CF PF AF ZF SF DF OF: the guest flags that live in host RFLAGS. */
-#define HOST_FLAG_MASK  0x0cd5
 
     .intel_syntax noprefix
     .text
@@ -34,8 +32,8 @@ bt_enter:
     mov r15, [r14 + OFF_PHYS_BASE]
     mov r13, [r14 + OFF_SHADOW]
     fxrstor64 [r14 + OFF_FPU_GUEST] /* the host FPU becomes the guest's */
-    mov eax, [r14 + OFF_EFLAGS]
-    and eax, HOST_FLAG_MASK         /* never TF, AC or IOPL on the host */
+    mov rax, [r14 + OFF_HOST_RFLAGS] /* the guest flags the host keeps,
+                                       and AC for the guest's #AC (run.c) */
     push rax
     popfq
     mov eax, [r14 + OFF_REGS + 0]
@@ -67,6 +65,9 @@ bt_exit:
     .globl bt_exit_restore
 bt_exit_restore:
     cld                             /* the C ABI wants DF clear */
+    pushfq                          /* and C code no alignment checks */
+    and dword ptr [rsp], ~0x40000
+    popfq
     fxsave64 [r14 + OFF_FPU_GUEST]
     fxrstor64 [r14 + OFF_FPU_HOST]  /* clean x87/SSE state for C code */
     mov rsp, [r14 + OFF_HOST_RSP]

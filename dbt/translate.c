@@ -1184,6 +1184,29 @@ static bool uses_restricted_seg(const struct tctx *t)
     return op == 0xd7 && (m & MODE_SEGCHK(ds)); /* XLAT */
 }
 
+/* FNSTENV, FNSAVE (32-bit forms) and FXSAVE store the last x87
+ * instruction's address, which under identity translation is a host
+ * address: after the host's own store, the monitor puts the guest's EIP
+ * and CS there (EXIT_FPU_ENV). */
+static bool stores_fpu_env(const struct insn *in)
+{
+    uint8_t op = insn_op(in, 0);
+    if (!in->has_mem)
+        return false;
+    if ((op == 0xd9 || op == 0xdd) && in->reg == 6)
+        return !in->op16;
+    return op == 0x0f && insn_op(in, 1) == 0xae && in->reg == 0;
+}
+
+static void gen_fpu_env_store(struct tctx *t)
+{
+    t->flags_live = true; /* the block ends: keep the flags in any glue */
+    gen_copy(t);
+    emit_mov_m32_imm32(t->e, VCPU_MEM(VCPU_OFF_EXIT_ARG), t->in->eip);
+    emit_mov_m32_imm32(t->e, VCPU_MEM(VCPU_OFF_EXIT_ARG + 4), 0);
+    gen_exit(t, next_eip(t), EXIT_FPU_ENV);
+}
+
 static void gen_insn(struct tctx *t)
 {
     const struct insn *in = t->in;
@@ -1198,6 +1221,10 @@ static void gen_insn(struct tctx *t)
     }
     if ((t->mode & MODE_SEGCHK_ALL) && !t->unchecked && uses_restricted_seg(t)) {
         gen_exit(t, in->eip, EXIT_SEGCHECK);
+        return;
+    }
+    if (stores_fpu_env(in)) {
+        gen_fpu_env_store(t);
         return;
     }
     if (op == 0x0f) {

@@ -2,6 +2,8 @@
 /* The run loop: enter translated code, then one switch over exit reasons. */
 #include "monitor/monitor.h"
 #include "dbt/dbt.h"
+#include "dbt/decode.h"
+#include "mmu/access.h"
 #include "mmu/shadow.h"
 #include "mmu/walk.h"
 
@@ -176,6 +178,46 @@ static void check_interrupts(struct vcpu *v)
     }
 }
 
+/*
+ * RFLAGS for translated code: the guest's arithmetic flags and DF, never
+ * TF or IOPL. Alignment checking (CR0.AM, EFLAGS.AC, CPL 3) is the host's
+ * own: the host kernel runs with CR0.AM set, guest data sits at host
+ * addresses with the same alignment (the window and shadow pages are page
+ * aligned), and the #AC arrives as SIGBUS with trap 17 (dbt/signal.c).
+ */
+static uint64_t entry_flags(const struct vcpu *v)
+{
+    uint64_t f = v->eflags & EFL_HOST_MASK;
+    if ((v->eflags & EFL_AC) && (v->cr0 & CR0_AM) && v->cpl == 3)
+        f |= EFL_AC;
+    return f;
+}
+
+/*
+ * After FNSTENV/FNSAVE (32-bit layout: FIP at +12, FCS at +16) or FXSAVE
+ * (FIP at +8, FCS at +12) at guest eip `at`: the host stored its own
+ * FIP, the translation of the guest's last x87 instruction; store that
+ * instruction's EIP and CS instead. (FDP stays what the host saw.)
+ */
+static void on_fpu_env(struct vcpu *v, uint32_t at)
+{
+    struct insn in;
+    uint32_t next = v->eip, fip, eip;
+    v->eip = at; /* for a fault while writing the fields */
+    if (!dbt_decode_at(v->dbt, v, at, &in)) {
+        v->eip = next;
+        return;
+    }
+    bool fx = insn_op(&in, 0) == 0x0f;
+    uint32_t la = insn_linear(v, &in), ip_at = la + (fx ? 8 : 12);
+    uint16_t cs = v->seg[SEG_CS].sel;
+    if (mmu_read(v, ip_at, &fip, 4) == 0 &&
+        dbt_host_to_eip(v->dbt, fip, &eip) &&
+        (mmu_write(v, ip_at, &eip, 4) != 0 || mmu_write(v, ip_at + 4, &cs, 2) != 0))
+        return; /* #PF raised (the host's own store succeeded, so rare) */
+    v->eip = next;
+}
+
 /* Handle one exit from translated code. */
 static void handle_exit(struct vcpu *v)
 {
@@ -225,6 +267,9 @@ static void handle_exit(struct vcpu *v)
         break;
     case EXIT_SEGCHECK:
         cpu_segcheck(v);
+        break;
+    case EXIT_FPU_ENV:
+        on_fpu_env(v, (uint32_t)v->exit_arg);
         break;
     case EXIT_INTERRUPT:
         vcpu_unkick(v);
@@ -329,6 +374,7 @@ int cpu_run(struct vcpu *v)
             v->enter_target = dbt_find(v->dbt, v)->host;
         }
         v->exit_reason = EXIT_NONE;
+        v->host_rflags = entry_flags(v);
         bt_enter(v);
         merge_flags(v);
         bool watching = v->watch.stepping;

@@ -95,6 +95,8 @@ enum exit_reason {
                        the host address after its entry's call */
     EXIT_SEGCHECK,  /* the instruction at eip uses a restricted segment
                        (MODE_SEGCHK): the monitor checks, then runs it */
+    EXIT_FPU_ENV,   /* FNSTENV/FNSAVE/FXSAVE at guest eip exit_arg stored
+                       the host's FIP: the monitor makes it the guest's */
     EXIT_MAX
 };
 
