@@ -189,10 +189,12 @@ static void emu_hlt(struct emu *x)
         x->v->halted = true;
 }
 
-static void emu_int(struct emu *x, int vector)
+/* INT n is IOPL-sensitive in virtual-8086 mode; INT3 and INTO are not
+ * (they go through the IDT, whose gate DPL decides). */
+static void emu_int(struct emu *x, int vector, bool iopl_sensitive)
 {
     count(x, EMU_INT);
-    if ((x->v->eflags & EFL_VM) && iopl(x->v) < 3 && vector >= 0) {
+    if ((x->v->eflags & EFL_VM) && iopl(x->v) < 3 && iopl_sensitive) {
         gp0(x);
         return;
     }
@@ -1235,10 +1237,10 @@ static bool emulate_1byte(struct emu *x, uint8_t op)
     case 0x9c: emu_pushf(x); return true;
     case 0x9d: emu_popf(x); return true;
     case 0xf4: emu_hlt(x); return true;
-    case 0xcc: emu_int(x, EXC_BP); return true;
-    case 0xcd: emu_int(x, (int)imm(&x->in, 0, 1)); return true;
+    case 0xcc: emu_int(x, EXC_BP, false); return true;
+    case 0xcd: emu_int(x, (int)imm(&x->in, 0, 1), true); return true;
     case 0xce:
-        if (x->v->eflags & EFL_OF) emu_int(x, EXC_OF); else done(x);
+        if (x->v->eflags & EFL_OF) emu_int(x, EXC_OF, false); else done(x);
         return true;
     case 0xcf: emu_iret(x); return true;
     case 0xe4: case 0xe5: case 0xe6: case 0xe7:

@@ -293,19 +293,33 @@ static int code_desc(struct vcpu *v, uint16_t sel, uint64_t *d, uint32_t *addr)
 }
 
 /* Switch to the ring-`dpl` stack from the TSS and push the old SS:ESP
- * there (an inter-privilege interrupt or call). */
+ * there (an inter-privilege interrupt or call). From virtual-8086 mode
+ * (v86) the old GS, FS, DS and ES go first, VM is cleared and the data
+ * segments become null, as the handler must not use V86 selectors. */
 static int switch_stack_inward(struct vcpu *v, int dpl, int size,
-                               const struct segment *new_cs)
+                               const struct segment *new_cs, bool v86)
 {
     uint16_t ss_sel, old_ss = v->seg[SEG_SS].sel;
     uint32_t esp, old_esp = v->regs[R_ESP];
+    uint16_t old_data[4] = {v->seg[SEG_GS].sel, v->seg[SEG_FS].sel,
+                            v->seg[SEG_DS].sel, v->seg[SEG_ES].sel};
     struct segment ss;
     if (tss_stack(v, dpl, &ss_sel, &esp) != 0 ||
         load_stack_seg(v, ss_sel, dpl, &ss, EXC_TS) != 0)
         return -1;
+    if (v86) {
+        static const int data[4] = {SEG_GS, SEG_FS, SEG_DS, SEG_ES};
+        struct segment null = {0, 0, 0, 0};
+        v->eflags &= ~EFL_VM; /* CS is a protected-mode selector again */
+        for (int i = 0; i < 4; i++)
+            set_seg(v, data[i], &null);
+    }
     set_seg(v, SEG_CS, new_cs);
     set_seg(v, SEG_SS, &ss);
     v->regs[R_ESP] = esp;
+    for (int i = 0; v86 && i < 4; i++)
+        if (!cpu_push(v, old_data[i], size))
+            return -1;
     if (!cpu_push(v, old_ss, size) || !cpu_push(v, old_esp, size))
         return -1;
     return 0;
@@ -349,7 +363,8 @@ static int deliver_protected(struct vcpu *v, int vector, int32_t err,
     if (code_desc(v, sel, &cd, &caddr) != 0)
         return -1;
     int dpl = (DESC_TYPE(cd) & TYPE_CONFORMING) ? v->cpl : DESC_DPL(cd);
-    if (dpl > v->cpl) {
+    bool v86 = v->eflags & EFL_VM;
+    if (dpl > v->cpl || (v86 && dpl != 0)) { /* V86: only to ring 0 */
         cpu_exception(v, EXC_GP, sel & ~3);
         return -1;
     }
@@ -357,7 +372,7 @@ static int deliver_protected(struct vcpu *v, int vector, int32_t err,
     set_accessed(v, caddr, cd);
     seg_from_desc(&cs, (uint16_t)((sel & ~3) | dpl), cd);
     if (dpl < v->cpl) {
-        if (switch_stack_inward(v, dpl, size, &cs) != 0)
+        if (switch_stack_inward(v, dpl, size, &cs, v86) != 0)
             return -1;
     } else {
         set_seg(v, SEG_CS, &cs);
@@ -418,7 +433,7 @@ int cpu_call_gate(struct vcpu *v, uint16_t sel, uint64_t g, uint32_t next_eip,
     set_accessed(v, caddr, cd);
     seg_from_desc(&cs, (uint16_t)((tsel & ~3) | dpl), cd);
     if (call && dpl < v->cpl) {
-        if (switch_stack_inward(v, dpl, size, &cs) != 0)
+        if (switch_stack_inward(v, dpl, size, &cs, false) != 0)
             return -1;
         for (int i = nparams - 1; i >= 0; i--)
             cpu_push(v, params[i], size);
@@ -512,6 +527,40 @@ uint32_t cpu_flags_writable(const struct vcpu *v, int osize)
     return osize == 2 ? (m & 0xffff) : m;
 }
 
+/* A segment register as virtual-8086 mode has it: base sel * 16, 64 KiB,
+ * a present, writable (CS: readable code) 16-bit segment at DPL 3. */
+static void set_v86_seg(struct vcpu *v, int seg, uint16_t sel)
+{
+    struct segment s = {sel, (uint32_t)sel << 4, 0xffff,
+                        (uint16_t)(seg == SEG_CS ? 0xfb : 0xf3)};
+    set_seg(v, seg, &s);
+}
+
+/* IRET at CPL 0 with VM in the popped EFLAGS: ESP, SS, ES, DS, FS and GS
+ * follow on the stack, and the guest enters virtual-8086 mode at CPL 3. */
+static int iret_to_v86(struct vcpu *v, uint32_t eip, uint32_t cs,
+                       uint32_t flags, uint32_t esp0)
+{
+    uint32_t esp, seg[5]; /* SS, ES, DS, FS, GS */
+    if (!cpu_pop(v, &esp, 4)) {
+        v->regs[R_ESP] = esp0;
+        return -1;
+    }
+    for (int i = 0; i < 5; i++)
+        if (!cpu_pop(v, &seg[i], 4)) {
+            v->regs[R_ESP] = esp0;
+            return -1;
+        }
+    v->eflags = (flags & ~EFL_RF) | EFL_FIXED; /* VM first: CPL becomes 3 */
+    static const int order[5] = {SEG_SS, SEG_ES, SEG_DS, SEG_FS, SEG_GS};
+    for (int i = 0; i < 5; i++)
+        set_v86_seg(v, order[i], (uint16_t)seg[i]);
+    set_v86_seg(v, SEG_CS, (uint16_t)cs);
+    v->regs[R_ESP] = esp;
+    v->eip = eip & 0xffff;
+    return 0;
+}
+
 int cpu_iret(struct vcpu *v, int osize)
 {
     uint32_t eip, cs, flags, esp0 = v->regs[R_ESP];
@@ -520,11 +569,8 @@ int cpu_iret(struct vcpu *v, int osize)
         v->regs[R_ESP] = esp0;
         return -1;
     }
-    if ((flags & EFL_VM) && v->cpl == 0 && osize == 4) {
-        v->regs[R_ESP] = esp0;
-        cpu_shutdown(v, 1, "IRET to virtual-8086 mode is not implemented yet");
-        return -1;
-    }
+    if ((flags & EFL_VM) && v->cpl == 0 && osize == 4)
+        return iret_to_v86(v, eip, cs, flags, esp0);
     uint32_t mask = cpu_flags_writable(v, osize) | (osize == 4 ? EFL_RF : 0);
     if (return_to(v, (uint16_t)cs, eip, osize, 0) != 0) {
         v->regs[R_ESP] = esp0;
@@ -639,7 +685,7 @@ static void raise_event(struct vcpu *v, int vector, int32_t err,
     v->delivering = vector + 1;
     v->delivering_soft = soft;
     v->halted = false;
-    if (!cpu_protected_mode(v)) {
+    if (!(v->cr0 & CR0_PE)) { /* real mode; V86 delivers through the IDT */
         if (!deliver_real(v, vector, ret_eip))
             raise_event(v, EXC_GP, ERR_IDT, v->eip, false, true);
     } else {
@@ -669,7 +715,7 @@ void cpu_exception(struct vcpu *v, int vector, int32_t err)
         return;
     }
     bool trap = vector == EXC_BP || vector == EXC_OF;
-    if (!cpu_protected_mode(v) || !has_error_code(vector))
+    if (!(v->cr0 & CR0_PE) || !has_error_code(vector))
         err = -1;
     raise_event(v, vector, err, v->eip, trap, fault_class(vector));
 }
