@@ -878,6 +878,7 @@ static void emu_mov_cr(struct emu *x, bool to_cr)
         return;
     }
     uint32_t *crs[5] = {&v->cr0, NULL, &v->cr2, &v->cr3, &v->cr4};
+    v->stats.mov_cr[cr][to_cr]++;
     if (!to_cr) {
         v->regs[x->in.rm] = *crs[cr];
         done(x);

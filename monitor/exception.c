@@ -723,6 +723,7 @@ void cpu_exception(struct vcpu *v, int vector, int32_t err)
 void cpu_interrupt(struct vcpu *v, int vector)
 {
     v->stats.interrupts++;
+    v->stats.irq_vectors[vector & 0xff]++;
     raise_event(v, vector, -1, v->eip, false, false);
 }
 

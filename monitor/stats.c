@@ -41,6 +41,20 @@ void stats_print(const struct vcpu *v, FILE *f)
         snprintf(label, sizeof(label), "emulated: %s", emu_kind_names[i]);
         line(f, label, s->emulated[i]);
     }
+    for (int cr = 0; cr < 5; cr++)
+        for (int to = 0; to < 2; to++) {
+            if (!s->mov_cr[cr][to])
+                continue;
+            snprintf(label, sizeof(label), "mov %s cr%d", to ? "to" : "from",
+                     cr);
+            line(f, label, s->mov_cr[cr][to]);
+        }
+    for (int i = 0; i < 256; i++) {
+        if (!s->irq_vectors[i])
+            continue;
+        snprintf(label, sizeof(label), "interrupt vector 0x%02x", i);
+        line(f, label, s->irq_vectors[i]);
+    }
     for (int i = 0; i < 32; i++) {
         if (!s->exceptions[i])
             continue;

@@ -150,6 +150,8 @@ struct vcpu_stats {
     uint64_t interrupts;       /* external interrupts delivered */
     uint64_t task_switches;    /* hardware task switches */
     uint64_t ticks_reinjected; /* lost PIT periods sent late (board.c) */
+    uint64_t mov_cr[5][2];     /* MOV from (0) and to (1) CR0..CR4 */
+    uint64_t irq_vectors[256]; /* external interrupts by vector */
 };
 
 /*

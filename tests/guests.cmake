@@ -49,6 +49,20 @@ bt386_guest_test(guest_firstlight_stats --status 33 ${FIRSTLIGHT_OUT}
     $<TARGET_FILE:bt386> --stats -kernel ${FIRSTLIGHT} -append "hi there"
     -nographic ${BT386_DEBUG_EXIT})
 
+# The monitor's counters, on a system-test kernel that takes ~3000 timer
+# interrupts (vector 0x20), loads CR0 and CR3 and returns with IRET.
+bt386_guest_test(guest_stats_counters --status 33 --out "PASS"
+    --err-re "external interrupts +[1-9][0-9][0-9]"
+    --err-re "interrupt vector 0x20 +[1-9][0-9][0-9]"
+    --err-re "emulated: iret +[1-9]"
+    --err-re "emulated: out +[1-9]"
+    --err-re "mov to cr0 +[1-9]"
+    --err-re "mov to cr3 +1$"
+    --err-re "exits: interrupt +[1-9]" --
+    $<TARGET_FILE:bt386> --stats -kernel
+    ${CMAKE_BINARY_DIR}/guest-images/sys_irqstate.elf -m 128 -nographic
+    -no-reboot ${BT386_DEBUG_EXIT})
+
 # The same guest under QEMU: checks the guest and the test, not bt386.
 set(QEMU_ARGS -nographic -no-reboot ${BT386_DEBUG_EXIT} -m 128)
 bt386_guest_test(guest_firstlight_qemu --skip-missing --status 33
