@@ -734,20 +734,56 @@ static void set_szp(struct vcpu *v, uint8_t r, uint32_t rest)
     v->eflags = (v->eflags & ~ARITH_FLAGS) | f | EFL_FIXED;
 }
 
-/* AAA (0x37) and AAS (0x3F), as the SDM's pseudo-code. */
+/* OF, SF, ZF, PF, AF and CF of a + b (or a - b) at `bits` (8 or 16). */
+static uint32_t alu_flags(uint32_t a, uint32_t b, bool sub, int bits)
+{
+    uint32_t mask = (1u << bits) - 1, sign = 1u << (bits - 1);
+    uint32_t r = (sub ? a - b : a + b), f = 0;
+    if (sub ? b > a : (r & ~mask) != 0)
+        f |= EFL_CF;
+    r &= mask;
+    if (((a ^ b ^ r) & 0x10))
+        f |= EFL_AF;
+    if (sub ? ((a ^ b) & (a ^ r) & sign) : ((a ^ r) & (b ^ r) & sign))
+        f |= EFL_OF;
+    if (r == 0)
+        f |= EFL_ZF;
+    if (r & sign)
+        f |= EFL_SF;
+    if (!(__builtin_popcount(r & 0xff) & 1))
+        f |= EFL_PF;
+    return f;
+}
+
+#define OSZP (EFL_OF | EFL_SF | EFL_ZF | EFL_PF)
+
+static void set_arith_flags(struct vcpu *v, uint32_t f)
+{
+    v->eflags = (v->eflags & ~ARITH_FLAGS) | f | EFL_FIXED;
+}
+
+/*
+ * AAA (0x37) and AAS (0x3F), as the SDM's pseudo-code. The flags the SDM
+ * leaves undefined (OF, SF, ZF, PF) are what the processors do, as
+ * measured on the host: those of the 16-bit AX + 106H (AX - 106H), or of
+ * AX + 0 when no adjustment is made. Code that reads them then behaves
+ * the same as on the host.
+ */
 static void emu_aaa_aas(struct emu *x, bool sub)
 {
     struct vcpu *v = x->v;
     uint32_t ax = v->regs[R_EAX] & 0xffff, f = 0;
-    if ((ax & 0xf) > 9 || (v->eflags & EFL_AF)) {
+    bool adjust = (ax & 0xf) > 9 || (v->eflags & EFL_AF);
+    f = alu_flags(ax, adjust ? 0x106 : 0, sub, 16) & OSZP;
+    if (adjust) {
         /* The current SDM: AAS is AX <- AX - 6; AH <- AH - 1 (the borrow
          * from AL reaches AH); AAA is AX <- AX + 106H. */
         ax = sub ? ((ax - 6) - 0x100) & 0xffff : ax + 0x106;
-        f = EFL_AF | EFL_CF;
+        f |= EFL_AF | EFL_CF;
     }
     ax = (ax & 0xff00) | (ax & 0xf);
     reg_set(v, R_EAX, 2, ax);
-    set_szp(v, (uint8_t)ax, f);
+    set_arith_flags(v, f);
     done(x);
 }
 
@@ -767,8 +803,12 @@ static void emu_daa_das(struct emu *x, bool sub)
         al = (uint8_t)(sub ? al - 0x60 : al + 0x60);
         f |= EFL_CF;
     }
+    /* OF (undefined) as measured: that of one 8-bit add (sub) of the
+     * whole adjustment; SF, ZF, PF follow from the result either way. */
+    uint8_t adjust = (uint8_t)(sub ? old_al - al : al - old_al);
+    f |= alu_flags(old_al, adjust, sub, 8) & OSZP;
     reg_set(v, R_EAX, 1, al);
-    set_szp(v, al, f);
+    set_arith_flags(v, f);
     done(x);
 }
 
@@ -783,12 +823,18 @@ static void emu_aam_aad(struct emu *x, bool aad)
         return;
     }
     if (aad) {
-        al = (uint8_t)(al + ah * base);
+        /* All six flags as the host sets them: those of the 8-bit add
+         * AL + AH * imm8 (OF, AF and CF are undefined in the SDM). */
+        uint8_t t = (uint8_t)(ah * base);
+        set_arith_flags(v, alu_flags(al, t, false, 8));
+        al = (uint8_t)(al + t);
         ah = 0;
-    } else {
-        ah = al / base;
-        al = al % base;
+        reg_set(v, R_EAX, 2, al);
+        done(x);
+        return;
     }
+    ah = al / base; /* AAM: OF, AF, CF clear, as the host leaves them */
+    al = al % base;
     reg_set(v, R_EAX, 2, (uint32_t)ah << 8 | al);
     set_szp(v, al, 0);
     done(x);
