@@ -3,6 +3,7 @@
 #ifndef BT386_DBT_DBT_H
 #define BT386_DBT_DBT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -158,6 +159,12 @@ bool dbt_in_cache(struct dbt *d, const void *pc);
 /* Enter translated code at v->enter_target; returns when it exits, with
  * the guest state saved in v (dbt/trampoline.S). */
 void bt_enter(struct vcpu *v);
+
+/* sigaction() for host signals: the handler is entered through a thunk
+ * that clears RFLAGS.AC first (translated code runs with the guest's AC
+ * for #AC). flags: SA_* (SA_SIGINFO is implied); the mask is empty. */
+int dbt_sigaction(int sig, void (*handler)(int, siginfo_t *, void *),
+                  int flags);
 
 /* Install the host signal handlers that recover guest state from faults
  * in translated code, for this vCPU and translator. */

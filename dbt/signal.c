@@ -177,22 +177,34 @@ static void on_signal(int sig, siginfo_t *si, void *uc_void)
 /* The handler's own stack, so it runs even if the host stack is bad. */
 static uint8_t sig_stack[SIGSTACK_SIZE] __attribute__((aligned(16)));
 
+extern void bt_signal_thunk(int sig, siginfo_t *si, void *uc);
+void (*bt_signal_handlers[NSIG])(int, siginfo_t *, void *);
+
+int dbt_sigaction(int sig, void (*handler)(int, siginfo_t *, void *),
+                  int flags)
+{
+    struct sigaction sa;
+    if (sig <= 0 || sig >= NSIG)
+        return -1;
+    bt_signal_handlers[sig] = handler;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = bt_signal_thunk;
+    sa.sa_flags = flags | SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(sig, &sa, NULL);
+}
+
 int dbt_signals_install(struct dbt *d, struct vcpu *v)
 {
     static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
     stack_t ss = {.ss_sp = sig_stack, .ss_size = SIGSTACK_SIZE};
-    struct sigaction sa;
 
     if (sigaltstack(&ss, NULL) != 0)
         return -1;
     sig_dbt = d;
     sig_vcpu = v;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = on_signal;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        if (sigaction(sigs[i], &sa, NULL) != 0)
+        if (dbt_sigaction(sigs[i], on_signal, SA_ONSTACK) != 0)
             return -1;
     return 0;
 }

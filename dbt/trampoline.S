@@ -81,4 +81,19 @@ bt_exit_restore:
     ret
     .size bt_exit, . - bt_exit
 
-    .section .note.GNU-stack, "", @progbits
+    
+/* Every host signal handler is entered here (dbt_sigaction): translated
+ * code may run with the guest's EFLAGS.AC set for its #AC, and the kernel
+ * keeps AC for the handler, where C code (and sanitizer instrumentation)
+ * may access memory unaligned. Clear it, then go to the real handler. */
+    .globl bt_signal_thunk
+    .type bt_signal_thunk, @function
+bt_signal_thunk:
+    pushfq
+    and dword ptr [rsp], ~0x40000
+    popfq
+    mov r11d, edi
+    lea rax, [rip + bt_signal_handlers]
+    jmp [rax + r11 * 8]
+    .size bt_signal_thunk, . - bt_signal_thunk
+.section .note.GNU-stack, "", @progbits

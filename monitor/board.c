@@ -102,7 +102,7 @@ static uint64_t board_now_ns(void *opaque)
 /* The vCPU that SIGALRM kicks (one vCPU per process). */
 static struct vcpu *kick_vcpu;
 
-static void on_kick(int sig)
+static void on_kick(int sig, siginfo_t *si, void *uc)
 {
     if (kick_vcpu)
         vcpu_kick(kick_vcpu);
@@ -112,7 +112,7 @@ static void on_kick(int sig)
  * printed, disk files closed), as QEMU does. */
 static volatile sig_atomic_t stop_signal;
 
-static void on_stop_signal(int sig)
+static void on_stop_signal(int sig, siginfo_t *si, void *uc)
 {
     stop_signal = sig;
     if (kick_vcpu)
@@ -271,24 +271,17 @@ static int64_t board_wall_time(void *opaque)
 
 static int create_kick_timer(struct machine *m)
 {
-    struct sigaction sa;
     struct sigevent sev;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_kick;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
     memset(&sev, 0, sizeof(sev));
     sev.sigev_notify = SIGEV_SIGNAL;
     sev.sigev_signo = SIGALRM;
     m->kick_deadline = -1;
     kick_vcpu = m->vcpu;
-    struct sigaction stop = sa;
-    stop.sa_handler = on_stop_signal;
-    if (sigaction(SIGINT, &stop, NULL) != 0 ||
-        sigaction(SIGTERM, &stop, NULL) != 0 ||
-        sigaction(SIGHUP, &stop, NULL) != 0)
+    if (dbt_sigaction(SIGINT, on_stop_signal, SA_RESTART) != 0 ||
+        dbt_sigaction(SIGTERM, on_stop_signal, SA_RESTART) != 0 ||
+        dbt_sigaction(SIGHUP, on_stop_signal, SA_RESTART) != 0)
         return -1;
-    return sigaction(SIGALRM, &sa, NULL) == 0 &&
+    return dbt_sigaction(SIGALRM, on_kick, SA_RESTART) == 0 &&
                    timer_create(CLOCK_MONOTONIC, &sev, &m->kick_timer) == 0
                ? 0
                : -1;

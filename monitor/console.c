@@ -3,6 +3,7 @@
  * QEMU's Ctrl-A escape (x quits, h helps, Ctrl-A sends Ctrl-A). */
 #include "monitor/console.h"
 #include "devices/uart.h"
+#include "dbt/dbt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +37,7 @@ static void (*wake_fn)(void *);
 static void *wake_opaque;
 static struct console *active;
 
-static void on_sigio(int sig)
+static void on_sigio(int sig, siginfo_t *si, void *uc)
 {
     input_signalled = 1;
     if (wake_fn)
@@ -71,12 +72,8 @@ struct console *console_open(int in_fd, bool mux, void (*wake)(void *),
     atexit(restore_at_exit);
     wake_fn = wake;
     wake_opaque = opaque;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_sigio;
-    sigemptyset(&sa.sa_mask);
     c->saved_flags = fcntl(in_fd, F_GETFL);
-    if (sigaction(SIGIO, &sa, NULL) != 0 || c->saved_flags < 0 ||
+    if (dbt_sigaction(SIGIO, on_sigio, 0) != 0 || c->saved_flags < 0 ||
         fcntl(in_fd, F_SETOWN, getpid()) != 0 ||
         fcntl(in_fd, F_SETFL, c->saved_flags | O_ASYNC) != 0) {
         /* No SIGIO (e.g. a regular file): poll at every chance instead. */
