@@ -215,6 +215,14 @@ static void board_reset_request(void *opaque)
         m->vcpu->reset_requested = true;
 }
 
+/* 0xCF9 with RCPU set (Linux's reboot=pci): the same reset. INIT only
+ * (SRST clear) resets the CPU alone on hardware; here it is the same. */
+static void board_pci_reset_request(void *opaque, int hard)
+{
+    (void)hard;
+    board_reset_request(opaque);
+}
+
 /* ACPI S5 (Linux's poweroff): the machine is off; bt386 exits 0. */
 static void board_power_off(void *opaque)
 {
@@ -260,6 +268,7 @@ static int wire_disks(struct machine *m, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the PCI bus and IDE controller");
         return -1;
     }
+    pci_set_reset_handler(piix_pci(m->piix), board_pci_reset_request, m);
     return 0;
 }
 
