@@ -425,6 +425,10 @@ static int module_load(struct loader *ld, char *item)
     int e = loader_slurp(item, &buf, &size);
     if (e)
         return initrd_fail(ld, item, "%s", strerror(e));
+    /* After a kernel loaded below 1 MiB, a module must not reach the EBDA,
+     * the VGA window or the BIOS area (where the ACPI tables go). */
+    if (start < HIGH_MEM_START && start + size > LOW_MEM_END)
+        start = HIGH_MEM_START;
     if (start + size > ld->ram_size) {
         free(buf);
         return initrd_fail(ld, item, "does not fit in RAM");

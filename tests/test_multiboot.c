@@ -474,6 +474,29 @@ START_TEST(aout_low_kernel_moves_info)
 }
 END_TEST
 
+START_TEST(low_kernel_module_skips_bios_area)
+{
+    /* A kernel ending at 0x20000 and a 1 MiB module: after the kernel it
+     * would cover 0xA0000-0xFFFFF (VGA, BIOS, the ACPI tables), so it goes
+     * to 1 MiB; a small one stays right after the kernel. */
+    uint8_t *img = aout_image(0x1000, 0x10), *big, *small;
+    aout_fields(img + 0x10, 0x8010, 0x8000, 0, 0x20000, 0x8000);
+    const char *pk = tmp_file("lowk", img, 0x1000);
+    const char *pb = module_file("mod_big", 0x100000, 3, &big);
+    const char *ps = module_file("mod_small", 100, 4, &small);
+    char initrd[512];
+    snprintf(initrd, sizeof(initrd), "%s,%s", ps, pb);
+    ck_assert_int_eq(load(pk, NULL, initrd), 0);
+    uint32_t m = rd32(bi.ebx + MBI_MODS_ADDR);
+    ck_assert_uint_eq(rd32(m), 0x20000);
+    ck_assert_uint_eq(rd32(m + 16), 0x100000);
+    ck_assert_mem_eq(ram + 0x100000, big, 0x100000);
+    free(img);
+    free(big);
+    free(small);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(error_nonexistent)
@@ -914,6 +937,7 @@ static Suite *multiboot_suite(void)
     tcase_add_test(tc, aout_whole_file);
     tcase_add_test(tc, aout_load_end_and_offset);
     tcase_add_test(tc, aout_low_kernel_moves_info);
+    tcase_add_test(tc, low_kernel_module_skips_bios_area);
     tcase_add_test(te, error_nonexistent);
     tcase_add_test(te, error_directory);
     tcase_add_test(te, error_empty_file);
