@@ -1168,7 +1168,8 @@ static bool uses_restricted_seg(const struct tctx *t)
     uint32_t m = t->mode;
     int ds = in->seg_override >= 0 ? in->seg_override : SEG_DS;
     bool no_access = op == 0x8d || /* LEA, hint NOPs, prefetches */
-                     (op == 0x0f && (op2 == 0x18 || op2 == 0x1f || op2 == 0x0d));
+                     (op == 0x0f &&
+                      (op2 == 0x18 || op2 == 0x1f || op2 == 0x0d));
     if (in->has_mem && !no_access && (m & MODE_SEGCHK(in->mem_seg)))
         return true;
     if (in->implicit_esp && (m & MODE_SEGCHK(SEG_SS)))
@@ -1179,7 +1180,8 @@ static bool uses_restricted_seg(const struct tctx *t)
                   op == 0x6f; /* LODS, OUTS */
         bool di = movs_cmps || op == 0xaa || op == 0xab || op == 0xae ||
                   op == 0xaf || op == 0x6c || op == 0x6d; /* STOS, SCAS, INS */
-        return (si && (m & MODE_SEGCHK(ds))) || (di && (m & MODE_SEGCHK(SEG_ES)));
+        return (si && (m & MODE_SEGCHK(ds))) ||
+               (di && (m & MODE_SEGCHK(SEG_ES)));
     }
     return op == 0xd7 && (m & MODE_SEGCHK(ds)); /* XLAT */
 }
@@ -1219,7 +1221,8 @@ static void gen_insn(struct tctx *t)
             return;
         }
     }
-    if ((t->mode & MODE_SEGCHK_ALL) && !t->unchecked && uses_restricted_seg(t)) {
+    if ((t->mode & MODE_SEGCHK_ALL) && !t->unchecked &&
+        uses_restricted_seg(t)) {
         gen_exit(t, in->eip, EXIT_SEGCHECK);
         return;
     }
@@ -1430,7 +1433,8 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
     gen_poll(&t);
     count = predecode(d, v, mode, eip, ins, live, max_insns);
     for (;;) {
-        bool bp = vcpu_exec_breakpoints(v, cs_base + eip) && !(n == 0 && past_bp);
+        bool bp = vcpu_exec_breakpoints(v, cs_base + eip) &&
+                  !(n == 0 && past_bp);
         if (bp && n > 0) {
             gen_branch(&t, -1, eip);
             break;

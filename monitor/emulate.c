@@ -764,10 +764,10 @@ static void set_arith_flags(struct vcpu *v, uint32_t f)
 
 /*
  * AAA (0x37) and AAS (0x3F), as the SDM's pseudo-code. The flags the SDM
- * leaves undefined (OF, SF, ZF, PF) are what the processors do, as
- * measured (on an AMD EPYC host): those of the 16-bit AX + 106H (AX - 106H), or of
- * AX + 0 when no adjustment is made. Code that reads them then behaves
- * the same as on the host.
+ * leaves undefined (OF, SF, ZF, PF) are what the processor does, as
+ * measured on an AMD EPYC host: those of the 16-bit AX + 106H (AX -
+ * 106H), or of AX + 0 when no adjustment is made. Code that reads them
+ * then behaves the same as there.
  */
 static void emu_aaa_aas(struct emu *x, bool sub)
 {

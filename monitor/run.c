@@ -213,7 +213,8 @@ static void on_fpu_env(struct vcpu *v, uint32_t at)
     uint16_t cs = v->seg[SEG_CS].sel;
     if (mmu_read(v, ip_at, &fip, 4) == 0 &&
         dbt_host_to_eip(v->dbt, fip, &eip) &&
-        (mmu_write(v, ip_at, &eip, 4) != 0 || mmu_write(v, ip_at + 4, &cs, 2) != 0))
+        (mmu_write(v, ip_at, &eip, 4) != 0 ||
+         mmu_write(v, ip_at + 4, &cs, 2) != 0))
         return; /* #PF raised (the host's own store succeeded, so rare) */
     v->eip = next;
 }

@@ -16,9 +16,9 @@
 
 #include <stdint.h>
 
-#define TYPE_CODE 0x8
+#define TYPE_CODE        0x8
 #define TYPE_EXPAND_DOWN 0x4 /* data */
-#define TYPE_RW 0x2          /* data: writable; code: readable */
+#define TYPE_RW          0x2 /* data: writable; code: readable */
 
 /* Bytes [off, off + size) through segment seg; 0, or -1 after raising
  * the fault. size is at most 2^32 (a long REP string). */
@@ -70,7 +70,8 @@ static int check_string(struct vcpu *v, const struct insn *in, uint8_t op)
     uint64_t span = count * size;
     bool down = v->eflags & EFL_DF;
     uint32_t back = down ? (uint32_t)(span - size) : 0;
-    if (si && check(v, src, index_reg(v, R_ESI, in->addr16) - back, span, false))
+    if (si &&
+        check(v, src, index_reg(v, R_ESI, in->addr16) - back, span, false))
         return -1;
     if (di && check(v, SEG_ES, index_reg(v, R_EDI, in->addr16) - back, span,
                     di_write))

@@ -81,8 +81,9 @@ int sys_ltr(struct vcpu *v, uint16_t sel)
 /* Can a selector be seen at CPL and its RPL (LAR, LSL, VERR, VERW)? */
 static bool visible(const struct vcpu *v, uint16_t sel, uint64_t d)
 {
-    bool conforming = DESC_S(d) && (DESC_TYPE(d) & (TYPE_CODE | TYPE_CONFORMING)) ==
-                                    (TYPE_CODE | TYPE_CONFORMING);
+    bool conforming = DESC_S(d) &&
+                      (DESC_TYPE(d) & (TYPE_CODE | TYPE_CONFORMING)) ==
+                          (TYPE_CODE | TYPE_CONFORMING);
     return conforming || (DESC_DPL(d) >= v->cpl && DESC_DPL(d) >= (sel & 3));
 }
 

@@ -17,19 +17,18 @@
 #include <stdio.h>
 
 /* The 32-bit TSS (SDM Figure 7-2): the fields a switch reads or writes. */
-#define TSS_LINK 0x00
-#define TSS_CR3 0x1c
-#define TSS_EIP 0x20
-#define TSS_EFLAGS 0x24
-#define TSS_REGS 0x28 /* EAX..EDI, 4 bytes each, in encoding order */
-#define TSS_SEGS 0x48 /* ES, CS, SS, DS, FS, GS, 4 bytes each */
-#define TSS_LDT 0x60
+#define TSS_LINK      0x00
+#define TSS_CR3       0x1c
+#define TSS_EIP       0x20
+#define TSS_EFLAGS    0x24
+#define TSS_REGS      0x28 /* EAX..EDI, 4 bytes each, in encoding order */
+#define TSS_SEGS      0x48 /* ES, CS, SS, DS, FS, GS, 4 bytes each */
+#define TSS_LDT       0x60
 #define TSS_STATE_END 0x68 /* the minimum limit is 0x67 */
 
 /* The TSS of selector sel, from the GDT: its descriptor and address.
  * A TSS must be in the GDT, so a selector with TI set names none. */
-static bool tss_desc(struct vcpu *v, uint16_t sel, uint64_t *d,
-                     uint32_t *addr)
+static bool tss_desc(struct vcpu *v, uint16_t sel, uint64_t *d, uint32_t *addr)
 {
     return !(sel & 4) && (sel & ~3) && read_desc(v, sel, d, addr);
 }
@@ -205,8 +204,9 @@ int cpu_task_switch(struct vcpu *v, uint16_t sel, enum task_reason why,
     if (nested)
         eflags |= EFL_NT;
     if (eflags & EFL_VM) {
-        cpu_shutdown(v, 1, "task switch to a virtual-8086 task is not "
-                           "implemented");
+        cpu_shutdown(v, 1,
+                     "task switch to a virtual-8086 task is not "
+                     "implemented");
         return -1;
     }
     load_cr3(v, state[TSS_CR3 / 4]);
@@ -226,7 +226,8 @@ int cpu_task_switch(struct vcpu *v, uint16_t sel, enum task_reason why,
         load_code(v, (uint16_t)state[TSS_SEGS / 4 + SEG_CS]) != 0)
         return -1;
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-        if (load_data(v, order[i], (uint16_t)state[TSS_SEGS / 4 + order[i]]) != 0)
+        if (load_data(v, order[i], (uint16_t)state[TSS_SEGS / 4 + order[i]]) !=
+            0)
             return -1;
     if (err >= 0 && !cpu_push(v, (uint32_t)err, 4))
         return -1;

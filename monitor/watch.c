@@ -132,17 +132,18 @@ static void add_range(struct vcpu *v, uint32_t la, uint32_t size, bool write)
 int insn_stack_access(const struct insn *in)
 {
     uint8_t op = insn_op(in, 0), reg = in->has_modrm ? in->reg : 0;
-    if ((op >= 0x50 && op <= 0x57) || op == 0x68 || op == 0x6a ||
-        op == 0x9c || op == 0xe8 || op == 0x06 || op == 0x0e ||
-        op == 0x16 || op == 0x1e || (op == 0xff && (reg == 2 || reg == 6)))
+    if ((op >= 0x50 && op <= 0x57) || op == 0x68 || op == 0x6a || op == 0x9c ||
+        op == 0xe8 || op == 0x06 || op == 0x0e || op == 0x16 || op == 0x1e ||
+        (op == 0xff && (reg == 2 || reg == 6)))
         return 1;
-    if ((op >= 0x58 && op <= 0x5f) || op == 0x9d || op == 0xc3 ||
-        op == 0xc2 || op == 0x07 || op == 0x17 || op == 0x1f ||
-        (op == 0x8f && reg == 0))
+    if ((op >= 0x58 && op <= 0x5f) || op == 0x9d || op == 0xc3 || op == 0xc2 ||
+        op == 0x07 || op == 0x17 || op == 0x1f || (op == 0x8f && reg == 0))
         return -1;
     if (op == 0x0f) {
         uint8_t op2 = insn_op(in, 1);
-        return op2 == 0xa0 || op2 == 0xa8 ? 1 : op2 == 0xa1 || op2 == 0xa9 ? -1 : 0;
+        return op2 == 0xa0 || op2 == 0xa8   ? 1
+               : op2 == 0xa1 || op2 == 0xa9 ? -1
+                                            : 0;
     }
     return 0;
 }
@@ -164,8 +165,8 @@ void watch_step_begin(struct vcpu *v)
         uint32_t esp = v->regs[R_ESP], size = in.op16 ? 2 : 4;
         if (!(v->seg[SEG_SS].attr & SEG_ATTR_DB))
             esp &= 0xffff;
-        add_range(v, v->seg[SEG_SS].base + (stack > 0 ? esp - size : esp),
-                  size, stack > 0);
+        add_range(v, v->seg[SEG_SS].base + (stack > 0 ? esp - size : esp), size,
+                  stack > 0);
     }
     v->watch.precise = !string && (!in.implicit_esp || stack);
     v->watch.known = 0;
