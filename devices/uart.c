@@ -115,7 +115,7 @@ struct uart_host {
     struct io_bus *bus;  /* the bus our ports are claimed on */
     struct irq_line irq; /* interrupt output (IRQ 4 for COM1 on a PC) */
     int out_fd;          /* transmitted bytes go here; -1 discards */
-    int in_fd;           /* read by the I/O thread; -1 for none */
+    int in_fd;           /* recorded only (console.c reads); -1: none */
     bool out2_gate;      /* MCR OUT2 gates the interrupt, as on a PC */
     bool out_failed;     /* out_fd failed for good, reported once */
 };

@@ -15,8 +15,9 @@ struct uart;
 /*
  * Create a UART and claim ports [base, base + 8) on bus. Transmitted bytes
  * are written to out_fd at once (-1 discards them); in_fd (-1 for none) is
- * kept for the I/O thread, which reads it and calls uart_receive. The UART
- * never closes either fd. Returns NULL when out of memory or when the bus
+ * only recorded: input is read by the board's console (monitor/console.c)
+ * on the vCPU thread, which calls uart_receive as the FIFO has room. The
+ * UART never closes either fd. Returns NULL when out of memory or when the bus
  * refuses the ports.
  *
  * Not thread-safe: port accesses, uart_receive and uart_reset must be
