@@ -406,9 +406,10 @@ static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode,
     bool once = d->single_step || d->bounce_step || !cacheable;
     bool bounce = d->bounce_step;
     unsigned flags = (d->past_breakpoint ? ONCE_PAST_BP : 0) |
-                     (d->seg_unchecked ? ONCE_UNCHECKED : 0);
+                     (d->seg_unchecked ? ONCE_UNCHECKED : 0) |
+                     (d->bounce_stack ? ONCE_BOUNCE_STACK : 0);
     d->single_step = d->bounce_step = d->past_breakpoint = false;
-    d->seg_unchecked = false;
+    d->seg_unchecked = d->bounce_stack = false;
     b->phys = phys;
     translate_block(d, v, mode, &e, b, &d->pcmaps[d->npcmap],
                     (once && cacheable) || (mode & MODE_ONE) ? 1
@@ -482,6 +483,11 @@ void dbt_step_next_cached(struct dbt *d)
 void dbt_bounce_next(struct dbt *d)
 {
     d->bounce_step = true;
+}
+
+void dbt_bounce_stack_next(struct dbt *d)
+{
+    d->bounce_step = d->bounce_stack = true;
 }
 
 uint64_t dbt_generation(const struct dbt *d)

@@ -117,6 +117,9 @@ void dbt_step_next_cached(struct dbt *d);
 /* Run the instruction at v->eip once with its memory operand in the
  * vCPU's bounce buffer (the monitor does the access around it). */
 void dbt_bounce_next(struct dbt *d);
+/* Like dbt_bounce_next, with the stack slot of a PUSH/POP-like instruction
+ * (insn_stack_access) in the bounce buffer instead. */
+void dbt_bounce_stack_next(struct dbt *d);
 
 /* Translated code wrote to a code page (FAULT_SMC): drop the translations
  * of that page and run the writing instruction once, uncached, with the

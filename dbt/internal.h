@@ -63,6 +63,7 @@ struct dbt {
         struct insn in;
     } decoded[DECODED_SLOTS];
     bool bounce_step;       /* ... and its memory operand is the bounce buffer */
+    bool bounce_stack;      /* ... or its stack slot (PUSH/POP-like) is */
     struct block *hash[1u << HASH_BITS];
     /* The first bytes of the cache: where a stale block's entry calls. */
     size_t code_reserved;
@@ -89,6 +90,7 @@ static inline int host_reg(int guest)
  */
 #define ONCE_PAST_BP 0x1
 #define ONCE_UNCHECKED 0x2
+#define ONCE_BOUNCE_STACK 0x4 /* with bounce: the stack slot, not the operand */
 void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
                      struct emitter *e, struct block *b, struct pcmap *pcm,
                      uint32_t max_insns, bool bounce, unsigned once);

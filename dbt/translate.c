@@ -44,6 +44,7 @@ struct tctx {
     bool unchecked;   /* restricted segments need no EXIT_SEGCHECK */
     bool flags_live;  /* guest flags are live before this instruction */
     bool bounce;      /* the memory operand is the vCPU's bounce buffer */
+    bool bounce_stack; /* ... the stack slot of a PUSH/POP-like one is */
     size_t insn_off;  /* emitter offset of this instruction's host code */
     int kind;         /* TR_* of the last instruction (coverage tool) */
     uint32_t page;    /* linear page of the block start */
@@ -316,6 +317,15 @@ static struct hmem gen_operand_mem(struct tctx *t, bool write, unsigned size)
     return gen_guest_mem(t, write, size);
 }
 
+/* The host operand for a PUSH/POP-like instruction's stack slot (after
+ * gen_stack_addr): the bounce buffer when the monitor does the access. */
+static struct hmem gen_stack_mem(struct tctx *t, bool write, unsigned size)
+{
+    if (t->bounce_stack)
+        return VCPU_MEM(VOFF(bounce));
+    return gen_guest_mem(t, write, size);
+}
+
 /* Store host register src (size bytes) to host operand m. */
 static void gen_store_reg(struct tctx *t, struct hmem m, int size, int src)
 {
@@ -343,14 +353,14 @@ static void gen_load_reg(struct tctx *t, struct hmem m, int size, int dst)
 static void gen_push_hreg(struct tctx *t, int size, int src)
 {
     gen_stack_addr(t, -size);
-    gen_store_reg(t, gen_guest_mem(t, true, (unsigned)size), size, src);
+    gen_store_reg(t, gen_stack_mem(t, true, (unsigned)size), size, src);
     gen_adjust_esp(t, -size);
 }
 
 static void gen_push_imm(struct tctx *t, int size, uint32_t imm)
 {
     gen_stack_addr(t, -size);
-    struct hmem m = gen_guest_mem(t, true, (unsigned)size);
+    struct hmem m = gen_stack_mem(t, true, (unsigned)size);
     if (size == 2) {
         emit_u8(t->e, 0x66);
         emit_rex(t->e, false, 0, m.index, m.base, false);
@@ -368,7 +378,7 @@ static void gen_push_imm(struct tctx *t, int size, uint32_t imm)
 static void gen_pop_t0(struct tctx *t, int size, int32_t extra)
 {
     gen_stack_addr(t, 0);
-    gen_load_reg(t, gen_guest_mem(t, false, (unsigned)size), size, HR_T0);
+    gen_load_reg(t, gen_stack_mem(t, false, (unsigned)size), size, HR_T0);
     gen_adjust_esp(t, size + extra);
 }
 
@@ -1417,7 +1427,9 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
                      struct emitter *e, struct block *b, struct pcmap *pcm,
                      uint32_t max_insns, bool bounce, unsigned once)
 {
-    struct tctx t = {.e = e, .v = v, .mode = mode, .bounce = bounce,
+    struct tctx t = {.e = e, .v = v, .mode = mode,
+                     .bounce = bounce && !(once & ONCE_BOUNCE_STACK),
+                     .bounce_stack = bounce && (once & ONCE_BOUNCE_STACK),
                      .unchecked = once & ONCE_UNCHECKED};
     bool past_bp = once & ONCE_PAST_BP;
     struct insn ins[BLOCK_MAX_INSNS];

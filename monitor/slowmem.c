@@ -50,6 +50,26 @@ static int probe(struct vcpu *v, uint32_t la, uint32_t size, bool write)
     }
 }
 
+/* Is linear la RAM (with paging: mapped to RAM)? A page that is not
+ * mapped counts as RAM here: the access will #PF instead. */
+static bool backed_byte(struct vcpu *v, uint32_t la)
+{
+    uint32_t pa = la, err;
+    struct walk w;
+    if (v->cr0 & CR0_PG) {
+        if (mmu_walk(v, la, 0, &w, &err) != 0)
+            return true;
+        pa = w.pa;
+    }
+    return pa < v->ram_size;
+}
+
+/* Both ends of [la, la + size) (at most two pages). */
+static bool backed(struct vcpu *v, uint32_t la, uint32_t size)
+{
+    return backed_byte(v, la) && backed_byte(v, la + (size ? size - 1 : 0));
+}
+
 void slowmem_begin(struct vcpu *v)
 {
     struct insn in;
@@ -58,36 +78,67 @@ void slowmem_begin(struct vcpu *v)
         cpu_exception(v, EXC_UD, -1);
         return;
     }
-    if (!in.has_mem) {
-        /* Implicit operands: string instructions go to the C path; a
-         * stack outside memory is not something the bounce can serve. */
-        uint8_t op = insn_op(&in, 0);
-        if ((op >= 0xa4 && op <= 0xaf) || (op >= 0x6c && op <= 0x6f)) {
-            emulate_insn(v);
+    uint32_t la = 0, size = 0, stack_la = 0, stack_size = 0;
+    bool write = false, stack_write = false;
+    uint8_t op = insn_op(&in, 0);
+    if (!in.has_mem && ((op >= 0xa4 && op <= 0xaf) || (op >= 0x6c && op <= 0x6f))) {
+        emulate_insn(v); /* implicit string operands: the C path */
+        return;
+    }
+    /* The stack slot of a PUSH/POP-like instruction (CALL, RET, PUSH m
+     * too) is bounced instead of the operand when it is the access that
+     * has no RAM behind it; an instruction can bounce only one. */
+    int dir = in.implicit_esp ? insn_stack_access(&in) : 0;
+    if (dir) {
+        uint32_t esp = v->regs[R_ESP];
+        stack_size = in.op16 ? 2 : 4;
+        esp = dir > 0 ? esp - stack_size : esp;
+        if (!(v->seg[SEG_SS].attr & SEG_ATTR_DB))
+            esp &= 0xffff;
+        stack_la = v->seg[SEG_SS].base + esp;
+        stack_write = dir > 0;
+    }
+    if (in.has_mem) {
+        la = insn_linear(v, &in);
+        size = in.mem_size;
+        write = in.mem_write;
+    }
+    bool stack = dir && (!in.has_mem || !backed(v, stack_la, stack_size));
+    if (stack) {
+        if (in.has_mem && !backed(v, la, size)) {
+            snprintf(why, sizeof(why), "both the operand and the stack of "
+                     "%04x:%08x are not RAM; not emulated",
+                     v->seg[SEG_CS].sel, v->eip);
+            cpu_shutdown(v, 1, why);
             return;
         }
+        la = stack_la;
+        size = stack_size;
+        write = stack_write;
+    } else if (!in.has_mem) {
         snprintf(why, sizeof(why), "stack or implicit access at %04x:%08x "
                  "reaches memory that is not RAM; not emulated",
                  v->seg[SEG_CS].sel, v->eip);
         cpu_shutdown(v, 1, why);
         return;
     }
-    uint32_t la = insn_linear(v, &in), size = in.mem_size;
     if (size == 0 || size > sizeof(v->bounce)) {
         snprintf(why, sizeof(why), "slow access of unknown size at "
                  "%04x:%08x (%s)", v->seg[SEG_CS].sel, v->eip, in.text);
         cpu_shutdown(v, 1, why);
         return;
     }
-    if (probe(v, la, size, in.mem_write) != 0 ||
-        mmu_read(v, la, v->bounce, size) != 0)
+    if (probe(v, la, size, write) != 0 || mmu_read(v, la, v->bounce, size) != 0)
         return;
     v->slow.pending = true;
-    v->slow.write = in.mem_write;
+    v->slow.write = write;
     v->slow.la = la;
     v->slow.size = size;
     v->stats.slow_accesses++;
-    dbt_bounce_next(v->dbt);
+    if (stack)
+        dbt_bounce_stack_next(v->dbt);
+    else
+        dbt_bounce_next(v->dbt);
 }
 
 void slowmem_finish(struct vcpu *v, bool completed)

@@ -311,6 +311,56 @@ START_TEST(self_modifying_code_through_an_alias)
 }
 END_TEST
 
+/* A stack with no RAM behind it is an open bus, as on a PC: pushes are
+ * dropped and pops read all ones; PUSH, POP and CALL still move ESP.
+ * code: push imm; pop eax; call next; next: pop ebx; push [STACK]; pop ecx */
+static void emit_open_bus_stack(void)
+{
+    static const uint8_t pop_eax = 0x58, pop_ebx = 0x5b, pop_ecx = 0x59;
+    static const uint8_t call0[] = {0xe8, 0, 0, 0, 0};
+    static const uint8_t push_m[] = {0xff, 0x35};
+    emit_imm(0x68, 0x12345678);
+    emit(&pop_eax, 1);
+    emit(call0, sizeof(call0));
+    emit(&pop_ebx, 1);
+    emit_modrm_abs(push_m, 2, STACK);
+    emit(&pop_ecx, 1);
+    emit_hlt();
+}
+
+START_TEST(stack_outside_ram_is_open_bus)
+{
+    put32(STACK, 0xCAFEF00D);
+    st.regs[R_ESP] = 0x02000800u; /* 32 MiB: the machine has 16 */
+    emit_open_bus_stack();
+    run();
+    ck_assert_int_eq(res.status, 0);
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EAX], 0xffffffffu);
+    ck_assert_uint_eq(st.regs[R_EBX], 0xffffffffu);
+    ck_assert_uint_eq(st.regs[R_ECX], 0xffffffffu);
+    ck_assert_uint_eq(st.regs[R_ESP], 0x02000800u);
+}
+END_TEST
+
+START_TEST(stack_outside_ram_is_open_bus_paged)
+{
+    map(PD1, PT_HIGH, LIN, 0x02000000u, PTE_P | PTE_W); /* no RAM there */
+    put32(STACK, 0xCAFEF00D);
+    emit_enable_paging(PD1, 0);
+    static const uint8_t mov_esp[] = {0xbc};
+    emit_modrm_abs(mov_esp, 1, LIN + 0x800);
+    emit_open_bus_stack();
+    run();
+    ck_assert_int_eq(res.status, 0);
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EAX], 0xffffffffu);
+    ck_assert_uint_eq(st.regs[R_EBX], 0xffffffffu);
+    ck_assert_uint_eq(st.regs[R_ECX], 0xffffffffu);
+    ck_assert_uint_eq(st.regs[R_ESP], LIN + 0x800);
+}
+END_TEST
+
 START_TEST(stack_and_calls_with_paging)
 {
     /* The stack lives in a mapped page: push, call, ret through shadows. */
@@ -432,6 +482,8 @@ int main(void)
     tcase_add_test(tc, large_pages_with_pse);
     tcase_add_test(tc, self_modifying_code_through_an_alias);
     tcase_add_test(tc, stack_and_calls_with_paging);
+    tcase_add_test(tc, stack_outside_ram_is_open_bus);
+    tcase_add_test(tc, stack_outside_ram_is_open_bus_paged);
     tcase_add_test(tc, rep_movs_across_scattered_frames);
     tcase_add_test(tc, single_string_insns_through_shadow_tables);
     suite_add_tcase(s, tc);
