@@ -72,9 +72,8 @@ void dbt_destroy(struct dbt *d)
 /*
  * Does a data access through segment seg need the monitor's limit and
  * type checks? Only in protected mode (then always for CS overrides),
- * and not for a null FS or GS
- * (Linux runs with them so; such an access goes through base 0 unchecked,
- * see docs/architecture.md).
+ * and not for a null FS or GS (Linux runs with them so; such an access
+ * goes through base 0 unchecked, see docs/architecture.md).
  */
 static bool seg_restricted(const struct vcpu *v, int seg)
 {
@@ -145,10 +144,8 @@ static void set_page_access(struct vcpu *v, uint32_t page, int prot)
 /* What a window page's access is without watching. */
 static int page_access(const struct dbt *d, uint32_t page)
 {
-    return d->code_page && page < d->npages &&
-                   d->code_page[page] == CODE_PAGE_PROTECTED
-               ? PROT_READ
-               : PROT_READ | PROT_WRITE;
+    return dbt_is_code_page(d, page << 12) ? PROT_READ
+                                           : PROT_READ | PROT_WRITE;
 }
 
 static void apply_watch(struct dbt *d, struct vcpu *v)

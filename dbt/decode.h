@@ -90,6 +90,31 @@ static inline uint8_t insn_op(const struct insn *in, int i)
     return in->bytes[in->npfx + i];
 }
 
+/*
+ * Is the instruction a string instruction (MOVS, CMPS, STOS, LODS, SCAS,
+ * INS, OUTS)? If so, *si and *di say whether it reads [DS:ESI] (or its
+ * override) and whether it uses [ES:EDI]; *di_write whether that one is
+ * written. Any of them may be NULL.
+ */
+static inline bool insn_string(const struct insn *in, bool *si, bool *di,
+                               bool *di_write)
+{
+    uint8_t op = insn_op(in, 0);
+    if (!((op >= 0xa4 && op <= 0xaf) || (op >= 0x6c && op <= 0x6f)))
+        return false;
+    bool movs_cmps = op >= 0xa4 && op <= 0xa7;
+    if (si) /* MOVS, CMPS, LODS, OUTS */
+        *si = movs_cmps || op == 0xac || op == 0xad || op == 0x6e ||
+              op == 0x6f;
+    if (di) /* MOVS, CMPS, STOS, SCAS, INS */
+        *di = movs_cmps || op == 0xaa || op == 0xab || op == 0xae ||
+              op == 0xaf || op == 0x6c || op == 0x6d;
+    if (di_write) /* MOVS, STOS, INS */
+        *di_write = op == 0xa4 || op == 0xa5 || op == 0xaa || op == 0xab ||
+                    op == 0x6c || op == 0x6d;
+    return true;
+}
+
 /* Capstone's name for an instruction id, for coverage listings. */
 const char *decode_insn_name(struct decoder *d, unsigned id);
 

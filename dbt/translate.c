@@ -885,9 +885,8 @@ static void gen_string_paged_single(struct tctx *t, uint8_t op, bool uses_si,
 static bool gen_string(struct tctx *t, uint8_t op)
 {
     const struct insn *in = t->in;
-    bool uses_si = op == 0xa4 || op == 0xa5 || op == 0xa6 || op == 0xa7 ||
-                   op == 0xac || op == 0xad;
-    bool uses_di = op != 0xac && op != 0xad;
+    bool uses_si = false, uses_di = false;
+    insn_string(in, &uses_si, &uses_di, NULL);
     int src_seg = in->seg_override >= 0 ? in->seg_override : SEG_DS;
     if (in->addr16 || !(t->mode & MODE_FLAT) || seg_needs_base(t, src_seg))
         return false;
@@ -1184,15 +1183,10 @@ static bool uses_restricted_seg(const struct tctx *t)
         return true;
     if (in->implicit_esp && (m & MODE_SEGCHK(SEG_SS)))
         return true;
-    if ((op >= 0xa4 && op <= 0xaf) || (op >= 0x6c && op <= 0x6f)) {
-        bool movs_cmps = op >= 0xa4 && op <= 0xa7;
-        bool si = movs_cmps || op == 0xac || op == 0xad || op == 0x6e ||
-                  op == 0x6f; /* LODS, OUTS */
-        bool di = movs_cmps || op == 0xaa || op == 0xab || op == 0xae ||
-                  op == 0xaf || op == 0x6c || op == 0x6d; /* STOS, SCAS, INS */
+    bool si, di;
+    if (insn_string(in, &si, &di, NULL))
         return (si && (m & MODE_SEGCHK(ds))) ||
                (di && (m & MODE_SEGCHK(SEG_ES)));
-    }
     return op == 0xd7 && (m & MODE_SEGCHK(ds)); /* XLAT */
 }
 

@@ -80,8 +80,11 @@ void set_accessed(struct vcpu *v, uint32_t addr, uint64_t d)
     }
 }
 
-/* Protected-mode data/stack segment load checks; 0 or a fault raised. */
-static int check_data_seg(struct vcpu *v, int seg, uint16_t sel, uint64_t d)
+/* Protected-mode data/stack segment load checks; 0 or a fault raised:
+ * vec (#GP for MOV Sreg, #TS in a task switch) for the type and privilege
+ * rules, #SS or #NP when the segment is not present. */
+static int check_data_seg(struct vcpu *v, int seg, uint16_t sel, uint64_t d,
+                          int vec)
 {
     int rpl = sel & 3, dpl = DESC_DPL(d);
     unsigned type = DESC_TYPE(d);
@@ -108,11 +111,16 @@ static int check_data_seg(struct vcpu *v, int seg, uint16_t sel, uint64_t d)
     }
     return 0;
 gp:
-    cpu_exception(v, EXC_GP, sel & ~3);
+    cpu_exception(v, vec, sel & ~3);
     return -1;
 }
 
 int cpu_load_seg(struct vcpu *v, int seg, uint16_t sel)
+{
+    return cpu_load_seg_as(v, seg, sel, EXC_GP);
+}
+
+int cpu_load_seg_as(struct vcpu *v, int seg, uint16_t sel, int vec)
 {
     struct segment s = v->seg[seg];
     if (!cpu_protected_mode(v)) {
@@ -123,7 +131,7 @@ int cpu_load_seg(struct vcpu *v, int seg, uint16_t sel)
     }
     if ((sel & ~3) == 0) {
         if (seg == SEG_SS) {
-            cpu_exception(v, EXC_GP, 0);
+            cpu_exception(v, vec, 0);
             return -1;
         }
         memset(&s, 0, sizeof(s));
@@ -134,10 +142,10 @@ int cpu_load_seg(struct vcpu *v, int seg, uint16_t sel)
     uint64_t d;
     uint32_t addr;
     if (!read_desc(v, sel, &d, &addr)) {
-        cpu_exception(v, EXC_GP, sel & ~3);
+        cpu_exception(v, vec, sel & ~3);
         return -1;
     }
-    if (check_data_seg(v, seg, sel, d) != 0)
+    if (check_data_seg(v, seg, sel, d, vec) != 0)
         return -1;
     set_accessed(v, addr, d);
     seg_from_desc(&s, sel, d);

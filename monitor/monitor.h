@@ -41,6 +41,9 @@ void cpu_soft_interrupt(struct vcpu *v, int vector, uint32_t next_eip);
 /* Load segment register seg with selector sel (MOV Sreg semantics).
  * Returns 0, or -1 after raising the fault. */
 int cpu_load_seg(struct vcpu *v, int seg, uint16_t sel);
+/* The same, with vec (e.g. #TS while loading a new task's segments) where
+ * MOV Sreg raises #GP. */
+int cpu_load_seg_as(struct vcpu *v, int seg, uint16_t sel, int vec);
 
 /* Descriptor tables and the TSS (monitor/exception.c). */
 struct segment;
@@ -86,9 +89,12 @@ bool watch_page(const struct vcpu *v, uint32_t la);
 void watch_step_begin(struct vcpu *v);
 void watch_step_end(struct vcpu *v, bool completed);
 
-/* The stack access of an instruction using ESP implicitly: 1 for a push
- * of one operand-size item (PUSH, CALL), -1 for a pop (POP, RET), else 0. */
-int insn_stack_access(const struct insn *in);
+/* For an instruction that pushes or pops one operand-size item (PUSH,
+ * POP, CALL, RET, PUSH/POP Sreg, PUSHF/POPF): the stack slot's offset in
+ * SS, its size and whether it is written; false for any other (PUSHA,
+ * ENTER, IRET, ...). monitor/slowmem.c. */
+bool insn_stack_slot(const struct vcpu *v, const struct insn *in,
+                     uint32_t *off, uint32_t *size, bool *write);
 
 /* EXIT_SEGCHECK (monitor/segcheck.c): check the instruction's accesses
  * through restricted segments, raising #GP(0)/#SS(0), or run it once. */

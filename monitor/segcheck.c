@@ -52,20 +52,16 @@ static uint32_t index_reg(const struct vcpu *v, int r, bool a16)
 }
 
 /* A string instruction's operands over the elements REP will run. */
-static int check_string(struct vcpu *v, const struct insn *in, uint8_t op)
+static int check_string(struct vcpu *v, const struct insn *in, bool si, bool di,
+                        bool di_write)
 {
+    uint8_t op = insn_op(in, 0);
     uint32_t size = (op & 1) ? (in->op16 ? 2u : 4u) : 1u;
     uint64_t count = 1;
     if (in->rep || in->repne)
         count = in->addr16 ? (v->regs[R_ECX] & 0xffff) : v->regs[R_ECX];
     if (count == 0)
         return 0;
-    bool movs_cmps = op >= 0xa4 && op <= 0xa7;
-    bool si = movs_cmps || op == 0xac || op == 0xad || op == 0x6e || op == 0x6f;
-    bool di = movs_cmps || op == 0xaa || op == 0xab || op == 0xae ||
-              op == 0xaf || op == 0x6c || op == 0x6d;
-    bool di_write = op == 0xa4 || op == 0xa5 || op == 0xaa || op == 0xab ||
-                    op == 0x6c || op == 0x6d;
     int src = in->seg_override >= 0 ? in->seg_override : SEG_DS;
     uint64_t span = count * size;
     bool down = v->eflags & EFL_DF;
@@ -82,20 +78,19 @@ static int check_string(struct vcpu *v, const struct insn *in, uint8_t op)
 /* The stack slot a PUSH/POP-like instruction touches. */
 static int check_stack(struct vcpu *v, const struct insn *in)
 {
-    int dir = insn_stack_access(in);
+    uint32_t off, size;
+    bool write;
     uint8_t op = insn_op(in, 0);
-    uint32_t size = in->op16 ? 2 : 4, esp = v->regs[R_ESP];
-    bool s32 = v->seg[SEG_SS].attr & SEG_ATTR_DB;
     if (op == 0x60 || op == 0x61) { /* PUSHA, POPA: eight registers */
-        dir = op == 0x60 ? 1 : -1;
-        size *= 8;
-    }
-    if (!dir)
+        size = (in->op16 ? 2 : 4) * 8;
+        write = op == 0x60;
+        off = write ? v->regs[R_ESP] - size : v->regs[R_ESP];
+        if (!(v->seg[SEG_SS].attr & SEG_ATTR_DB))
+            off &= 0xffff;
+    } else if (!insn_stack_slot(v, in, &off, &size, &write)) {
         return 0; /* ENTER, LEAVE, IRET ...: not checked (see the docs) */
-    uint32_t off = dir > 0 ? esp - size : esp;
-    if (!s32)
-        off &= 0xffff;
-    return check(v, SEG_SS, off, size, dir > 0);
+    }
+    return check(v, SEG_SS, off, size, write);
 }
 
 void cpu_segcheck(struct vcpu *v)
@@ -106,10 +101,10 @@ void cpu_segcheck(struct vcpu *v)
         return;
     }
     uint8_t op = insn_op(&in, 0);
-    bool string = (op >= 0xa4 && op <= 0xaf) || (op >= 0x6c && op <= 0x6f);
+    bool si, di, di_write;
     int r = 0;
-    if (string) {
-        r = check_string(v, &in, op);
+    if (insn_string(&in, &si, &di, &di_write)) {
+        r = check_string(v, &in, si, di, di_write);
     } else if (op == 0xd7) { /* XLAT: [EBX + AL] */
         int seg = in.seg_override >= 0 ? in.seg_override : SEG_DS;
         uint32_t off = index_reg(v, R_EBX, in.addr16) + (v->regs[R_EAX] & 0xff);

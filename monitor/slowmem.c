@@ -29,6 +29,42 @@ uint32_t insn_linear(const struct vcpu *v, const struct insn *in)
     return v->seg[in->mem_seg].base + a;
 }
 
+/* 1 for a push of one operand-size item (PUSH, CALL), -1 for a pop (POP,
+ * RET), 0 for the other instructions using ESP implicitly (PUSHA, ENTER,
+ * IRET, ...). */
+static int insn_stack_access(const struct insn *in)
+{
+    uint8_t op = insn_op(in, 0), reg = in->has_modrm ? in->reg : 0;
+    if ((op >= 0x50 && op <= 0x57) || op == 0x68 || op == 0x6a || op == 0x9c ||
+        op == 0xe8 || op == 0x06 || op == 0x0e || op == 0x16 || op == 0x1e ||
+        (op == 0xff && (reg == 2 || reg == 6)))
+        return 1;
+    if ((op >= 0x58 && op <= 0x5f) || op == 0x9d || op == 0xc3 || op == 0xc2 ||
+        op == 0x07 || op == 0x17 || op == 0x1f || (op == 0x8f && reg == 0))
+        return -1;
+    if (op == 0x0f) {
+        uint8_t op2 = insn_op(in, 1);
+        return op2 == 0xa0 || op2 == 0xa8   ? 1
+               : op2 == 0xa1 || op2 == 0xa9 ? -1
+                                            : 0;
+    }
+    return 0;
+}
+
+bool insn_stack_slot(const struct vcpu *v, const struct insn *in,
+                     uint32_t *off, uint32_t *size, bool *write)
+{
+    int dir = in->implicit_esp ? insn_stack_access(in) : 0;
+    if (!dir)
+        return false;
+    *size = in->op16 ? 2 : 4;
+    *off = dir > 0 ? v->regs[R_ESP] - *size : v->regs[R_ESP];
+    if (!(v->seg[SEG_SS].attr & SEG_ATTR_DB))
+        *off &= 0xffff;
+    *write = dir > 0;
+    return true;
+}
+
 /* Check every page of [la, la + size) for the access; raise #PF (with CR2
  * at the first byte of the failing page) and return -1 if one fails. */
 static int probe(struct vcpu *v, uint32_t la, uint32_t size, bool write)
@@ -54,14 +90,9 @@ static int probe(struct vcpu *v, uint32_t la, uint32_t size, bool write)
  * mapped counts as RAM here: the access will #PF instead. */
 static bool backed_byte(struct vcpu *v, uint32_t la)
 {
-    uint32_t pa = la, err;
     struct walk w;
-    if (v->cr0 & CR0_PG) {
-        if (mmu_walk(v, la, 0, &w, &err) != 0)
-            return true;
-        pa = w.pa;
-    }
-    return pa < v->ram_size;
+    uint32_t err;
+    return mmu_walk(v, la, 0, &w, &err) != 0 || w.pa < v->ram_size;
 }
 
 /* Both ends of [la, la + size) (at most two pages). */
@@ -80,30 +111,22 @@ void slowmem_begin(struct vcpu *v)
     }
     uint32_t la = 0, size = 0, stack_la = 0, stack_size = 0;
     bool write = false, stack_write = false;
-    uint8_t op = insn_op(&in, 0);
-    if (!in.has_mem && ((op >= 0xa4 && op <= 0xaf) || (op >= 0x6c && op <= 0x6f))) {
+    if (!in.has_mem && insn_string(&in, NULL, NULL, NULL)) {
         emulate_insn(v); /* implicit string operands: the C path */
         return;
     }
     /* The stack slot of a PUSH/POP-like instruction (CALL, RET, PUSH m
      * too) is bounced instead of the operand when it is the access that
      * has no RAM behind it; an instruction can bounce only one. */
-    int dir = in.implicit_esp ? insn_stack_access(&in) : 0;
-    if (dir) {
-        uint32_t esp = v->regs[R_ESP];
-        stack_size = in.op16 ? 2 : 4;
-        esp = dir > 0 ? esp - stack_size : esp;
-        if (!(v->seg[SEG_SS].attr & SEG_ATTR_DB))
-            esp &= 0xffff;
-        stack_la = v->seg[SEG_SS].base + esp;
-        stack_write = dir > 0;
-    }
+    bool slot = insn_stack_slot(v, &in, &stack_la, &stack_size, &stack_write);
+    if (slot)
+        stack_la += v->seg[SEG_SS].base;
     if (in.has_mem) {
         la = insn_linear(v, &in);
         size = in.mem_size;
         write = in.mem_write;
     }
-    bool stack = dir && (!in.has_mem || !backed(v, stack_la, stack_size));
+    bool stack = slot && (!in.has_mem || !backed(v, stack_la, stack_size));
     if (stack) {
         if (in.has_mem && !backed(v, la, size)) {
             snprintf(why, sizeof(why), "both the operand and the stack of "

@@ -83,45 +83,6 @@ static int load_code(struct vcpu *v, uint16_t sel)
     return 0;
 }
 
-/* SS, DS, ES, FS or GS of the new task at the new CPL: the checks of a
- * segment load, with #TS where MOV Sreg would raise #GP. */
-static int load_data(struct vcpu *v, int seg, uint16_t sel)
-{
-    uint64_t d;
-    uint32_t addr;
-    struct segment s = {sel, 0, 0, 0};
-    int rpl = sel & 3;
-    if ((sel & ~3) == 0) {
-        if (seg == SEG_SS)
-            return fault(v, EXC_TS, sel);
-        set_seg(v, seg, &s);
-        return 0;
-    }
-    if (!read_desc(v, sel, &d, &addr) || !DESC_S(d))
-        return fault(v, EXC_TS, sel);
-    unsigned type = DESC_TYPE(d);
-    int dpl = DESC_DPL(d);
-    if (seg == SEG_SS) {
-        if ((type & TYPE_CODE) || !(type & TYPE_READABLE) || rpl != v->cpl ||
-            dpl != v->cpl)
-            return fault(v, EXC_TS, sel);
-        if (!DESC_P(d))
-            return fault(v, EXC_SS, sel);
-    } else {
-        bool conforming = (type & (TYPE_CODE | TYPE_CONFORMING)) ==
-                          (TYPE_CODE | TYPE_CONFORMING);
-        if (((type & TYPE_CODE) && !(type & TYPE_READABLE)) ||
-            (!conforming && (dpl < v->cpl || dpl < rpl)))
-            return fault(v, EXC_TS, sel);
-        if (!DESC_P(d))
-            return fault(v, EXC_NP, sel);
-    }
-    set_accessed(v, addr, d);
-    seg_from_desc(&s, sel, d);
-    set_seg(v, seg, &s);
-    return 0;
-}
-
 /* The new task's CR3: with paging on, a load like MOV CR3 does. */
 static void load_cr3(struct vcpu *v, uint32_t cr3)
 {
@@ -226,8 +187,9 @@ int cpu_task_switch(struct vcpu *v, uint16_t sel, enum task_reason why,
         load_code(v, (uint16_t)state[TSS_SEGS / 4 + SEG_CS]) != 0)
         return -1;
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-        if (load_data(v, order[i], (uint16_t)state[TSS_SEGS / 4 + order[i]]) !=
-            0)
+        if (cpu_load_seg_as(v, order[i],
+                            (uint16_t)state[TSS_SEGS / 4 + order[i]],
+                            EXC_TS) != 0)
             return -1;
     if (err >= 0 && !cpu_push(v, (uint32_t)err, 4))
         return -1;

@@ -76,16 +76,11 @@ bool watch_page(const struct vcpu *v, uint32_t la)
  * a read would; false if it cannot be read. */
 static bool peek(struct vcpu *v, uint32_t la, uint8_t *b)
 {
-    uint32_t pa = la, err;
-    struct walk w;
-    if (v->cr0 & CR0_PG) {
-        if (mmu_walk(v, la, 0, &w, &err) != 0)
-            return false;
-        pa = w.pa;
-    }
-    if (pa >= v->ram_size)
+    uint32_t err;
+    struct walk w; /* with paging off, the walk gives la itself */
+    if (mmu_walk(v, la, 0, &w, &err) != 0 || w.pa >= v->ram_size)
         return false;
-    *b = v->ram[pa];
+    *b = v->ram[w.pa];
     return true;
 }
 
@@ -124,30 +119,6 @@ static void add_range(struct vcpu *v, uint32_t la, uint32_t size, bool write)
     v->watch.write[i] = write;
 }
 
-/*
- * The stack access of an instruction that uses ESP implicitly: 1 for a
- * push of one operand-size item (PUSH, CALL), -1 for a pop (POP, RET),
- * 0 for the others (PUSHA, ENTER, IRET, ...).
- */
-int insn_stack_access(const struct insn *in)
-{
-    uint8_t op = insn_op(in, 0), reg = in->has_modrm ? in->reg : 0;
-    if ((op >= 0x50 && op <= 0x57) || op == 0x68 || op == 0x6a || op == 0x9c ||
-        op == 0xe8 || op == 0x06 || op == 0x0e || op == 0x16 || op == 0x1e ||
-        (op == 0xff && (reg == 2 || reg == 6)))
-        return 1;
-    if ((op >= 0x58 && op <= 0x5f) || op == 0x9d || op == 0xc3 || op == 0xc2 ||
-        op == 0x07 || op == 0x17 || op == 0x1f || (op == 0x8f && reg == 0))
-        return -1;
-    if (op == 0x0f) {
-        uint8_t op2 = insn_op(in, 1);
-        return op2 == 0xa0 || op2 == 0xa8   ? 1
-               : op2 == 0xa1 || op2 == 0xa9 ? -1
-                                            : 0;
-    }
-    return 0;
-}
-
 void watch_step_begin(struct vcpu *v)
 {
     struct insn in;
@@ -155,19 +126,14 @@ void watch_step_begin(struct vcpu *v)
         cpu_exception(v, EXC_UD, -1);
         return;
     }
-    uint8_t op = insn_op(&in, 0);
-    bool string = (op >= 0xa4 && op <= 0xaf) || (op >= 0x6c && op <= 0x6f);
+    bool string = insn_string(&in, NULL, NULL, NULL);
     v->watch.nranges = 0;
     if (in.has_mem && !string)
         add_range(v, insn_linear(v, &in), in.mem_size, in.mem_write);
-    int stack = in.implicit_esp ? insn_stack_access(&in) : 0;
-    if (stack) {
-        uint32_t esp = v->regs[R_ESP], size = in.op16 ? 2 : 4;
-        if (!(v->seg[SEG_SS].attr & SEG_ATTR_DB))
-            esp &= 0xffff;
-        add_range(v, v->seg[SEG_SS].base + (stack > 0 ? esp - size : esp), size,
-                  stack > 0);
-    }
+    uint32_t off, size;
+    bool write, stack = insn_stack_slot(v, &in, &off, &size, &write);
+    if (stack)
+        add_range(v, v->seg[SEG_SS].base + off, size, write);
     v->watch.precise = !string && (!in.implicit_esp || stack);
     v->watch.known = 0;
     for (int n = 0; n < 4; n++)
