@@ -316,37 +316,50 @@ static void step_begin(struct vcpu *v)
     }
 }
 
+/* After an exit, how an instruction run alone (single step, or one that
+ * touched a data breakpoint's page) since `events` went: done, faulted
+ * (its handler runs instead), or still pending -- resuming mid-way after
+ * a shadow fill or bounce, or, set up here, to run again alone. */
+enum step_state { STEP_DONE, STEP_FAULTED, STEP_PENDING };
+
+static enum step_state step_follow(struct vcpu *v, uint64_t events)
+{
+    if (step_completed(v, events))
+        return STEP_DONE;
+    if (v->events != events || v->shutdown)
+        return STEP_FAULTED;
+    if (!v->resume && !v->slow.pending)
+        dbt_step_next(v->dbt); /* run it again, still one instruction */
+    return STEP_PENDING;
+}
+
 static void step_end(struct vcpu *v, uint64_t events)
 {
     if (!v->stepping)
         return;
-    if (step_completed(v, events)) {
-        v->stepping = false;
-        if (v->db_shadow) { /* MOV SS/POP SS: the trap waits one insn */
-            v->db_shadow = false;
-            return;
-        }
-        v->dr[6] |= 0x4000; /* BS */
-        cpu_exception(v, EXC_DB, -1);
-    } else if (v->events != events || v->shutdown) {
-        v->stepping = false; /* it faulted: the handler runs instead */
-    } else if (!v->resume && !v->slow.pending) {
-        dbt_step_next(v->dbt); /* run it again, still one instruction */
+    enum step_state s = step_follow(v, events);
+    if (s == STEP_PENDING)
+        return;
+    v->stepping = false;
+    if (s == STEP_FAULTED)
+        return;
+    if (v->db_shadow) { /* MOV SS/POP SS: the trap waits one insn */
+        v->db_shadow = false;
+        return;
     }
+    v->dr[6] |= 0x4000; /* BS */
+    cpu_exception(v, EXC_DB, -1);
 }
 
-/* The instruction that touched a data breakpoint's page: done (judge
- * it), faulted, resumed after a fill (let it go on), or to run again. */
+/* The instruction that touched a data breakpoint's page: judge it once
+ * done, or end the watch step if it faulted. */
 static void watch_end(struct vcpu *v)
 {
     if (!v->watch.stepping)
         return;
-    if (step_completed(v, v->watch.events))
-        watch_step_end(v, true);
-    else if (v->events != v->watch.events || v->shutdown)
-        watch_step_end(v, false);
-    else if (!v->resume && !v->slow.pending)
-        dbt_step_next(v->dbt);
+    enum step_state s = step_follow(v, v->watch.events);
+    if (s != STEP_PENDING)
+        watch_step_end(v, s == STEP_DONE);
 }
 
 int cpu_run(struct vcpu *v)
