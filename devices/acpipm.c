@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* ACPI fixed-hardware PM registers (ACPI 1.0b section 4.7.3), as on PIIX4. */
 #include "devices/acpipm.h"
+#include "devices/clock.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 
-#define NS_PER_SEC 1000000000ll
 
 /* Registers: offsets from the base */
 #define REG_PM1_STS ACPIPM_PM1_EVT       /* 16 bits, write 1 to clear */
@@ -79,21 +79,13 @@ static int64_t acpipm_now(const struct acpipm *a)
 /* Timer ticks counted by time t, before truncation to 24 bits. */
 static uint64_t acpipm_ticks(const struct acpipm_regs *g, int64_t t)
 {
-    unsigned __int128 ns;
-
-    if (t <= g->epoch_ns)
-        return 0;
-    ns = (unsigned __int128)(t - g->epoch_ns);
-    return (uint64_t)(ns * ACPIPM_TIMER_HZ / NS_PER_SEC);
+    return clock_ticks(ACPIPM_TIMER_HZ, g->epoch_ns, t);
 }
 
 /* The first time at which acpipm_ticks reaches tick. */
 static int64_t acpipm_tick_ns(const struct acpipm_regs *g, uint64_t tick)
 {
-    unsigned __int128 ns = (unsigned __int128)tick * NS_PER_SEC;
-
-    return g->epoch_ns +
-           (int64_t)((ns + ACPIPM_TIMER_HZ - 1) / ACPIPM_TIMER_HZ);
+    return clock_tick_ns(ACPIPM_TIMER_HZ, g->epoch_ns, tick);
 }
 
 /* Set TMR_STS if bit 23 toggled in (sts_ns, t], whatever TMR_EN says. */

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Intel 8254 PIT (three counters) and the port 0x61 bits it owns on a PC. */
 #include "devices/pit.h"
+#include "devices/clock.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PIT_HZ     1193182ull /* input clock: 14.31818 MHz / 12 */
-#define NS_PER_SEC 1000000000ull
 #define PIT_NEVER  UINT64_MAX /* a tick that never comes */
 
 /* Registers: ports */
@@ -96,17 +96,13 @@ struct pit {
 
 static uint64_t pit_now_tick(const struct pit *p)
 {
-    unsigned __int128 ns = p->host.now_ns(p->host.opaque);
-
-    return (uint64_t)(ns * PIT_HZ / NS_PER_SEC);
+    return clock_ticks(PIT_HZ, 0, (int64_t)p->host.now_ns(p->host.opaque));
 }
 
 /* The first now_ns time at which pit_now_tick reaches tick. */
 static uint64_t pit_tick_ns(uint64_t tick)
 {
-    unsigned __int128 t = (unsigned __int128)tick * NS_PER_SEC;
-
-    return (uint64_t)((t + PIT_HZ - 1) / PIT_HZ);
+    return (uint64_t)clock_tick_ns(PIT_HZ, 0, tick);
 }
 
 static unsigned pit_mode(const struct pit_counter *c)

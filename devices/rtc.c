@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Motorola MC146818A real-time clock and CMOS RAM, at PC ports 0x70-0x71. */
 #include "devices/rtc.h"
+#include "devices/clock.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -169,20 +170,13 @@ static int64_t rtc_now(const struct rtc *r)
 /* Cycles of the time base the divider chain has counted by time t. */
 static uint64_t rtc_cycles(const struct rtc_regs *g, int64_t t)
 {
-    unsigned __int128 ns;
-
-    if (t <= g->div_ns)
-        return 0;
-    ns = (unsigned __int128)(t - g->div_ns);
-    return (uint64_t)(ns * RTC_HZ / NS_PER_SEC);
+    return clock_ticks(RTC_HZ, g->div_ns, t);
 }
 
 /* The first time at which rtc_cycles reaches cycle. */
 static int64_t rtc_cycle_ns(const struct rtc_regs *g, uint64_t cycle)
 {
-    unsigned __int128 ns = (unsigned __int128)cycle * NS_PER_SEC;
-
-    return g->div_ns + (int64_t)((ns + RTC_HZ - 1) / RTC_HZ);
+    return clock_tick_ns(RTC_HZ, g->div_ns, cycle);
 }
 
 /*
