@@ -438,6 +438,8 @@ struct block *dbt_find(struct dbt *d, struct vcpu *v)
     uint32_t mode = dbt_mode(v), cs_base = v->seg[SEG_CS].base, phys;
     if (d->single_cached)
         mode |= MODE_ONE;
+    if ((mode & MODE_PAGING) && (v->regs[R_ESP] & 3))
+        mode |= MODE_ESP_UNALIGNED;
     d->single_cached = false;
     if (!dbt_code_phys(v, cs_base + v->eip, &phys))
         return translate(d, v, mode, 0, false); /* reports the fetch #PF */

@@ -29,6 +29,9 @@ struct insn;
  * segment is never writable). */
 #define MODE_SEGCHK(seg) (0x400u << (seg))
 #define MODE_SEGCHK_ALL (0x3fu << 10)
+/* Paging on and guest ESP not a multiple of 4 at lookup: the block does
+ * not test ESP at entry nor count on its alignment (gen_esp_check). */
+#define MODE_ESP_UNALIGNED 0x10000u
 
 /* One host-PC -> guest-EIP record, at the start of each guest instruction. */
 struct pcmap {
@@ -42,6 +45,10 @@ struct pcmap {
  * RCX + R9, and the guest's flags are in vcpu->str_flags. */
 #define PCF_STR_SRC 0x2
 #define PCF_STR_DST 0x4
+/* The access's lookup is in the write table: a zero entry's fault there
+ * is a write miss, whatever the host's error code says (a read-modify-
+ * write instruction may report its read). */
+#define PCF_MISS_WRITE 0x8
 
 /* A translated block. */
 struct block {

@@ -102,7 +102,7 @@ static bool classify_window(struct vcpu *v, const siginfo_t *si,
  * (unmasked x87/SSE exceptions) and #UD apart.
  */
 static bool classify(struct vcpu *v, int sig, const siginfo_t *si,
-                     const mcontext_t *mc)
+                     const mcontext_t *mc, const struct block *b)
 {
     uintptr_t addr = (uintptr_t)si->si_addr;
     uintptr_t poll = (uintptr_t)v->poll_page;
@@ -119,7 +119,9 @@ static bool classify(struct vcpu *v, int sig, const siginfo_t *si,
             /* A zero shadow entry: the access went to host address L. */
             v->fault_kind = FAULT_PAGE;
             v->fault_addr = addr;
-            v->fault_write = (mc->gregs[REG_ERR] & 2) != 0;
+            v->fault_write = (mc->gregs[REG_ERR] & 2) != 0 ||
+                             (dbt_pcmap_at(b, (void *)mc->gregs[REG_RIP])->flags &
+                              PCF_MISS_WRITE);
             return true;
         }
         return classify_window(v, si, addr);
@@ -158,7 +160,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc_void)
     struct vcpu *v = sig_vcpu;
     struct block *b = sig_dbt ? dbt_block_at(sig_dbt, pc) : NULL;
 
-    if (!b || !classify(v, sig, si, mc))
+    if (!b || !classify(v, sig, si, mc, b))
         fatal_signal(sig, pc, si->si_addr);
     /* The poll load comes before the first instruction's own code: its
      * PCF_* (registers in another home) do not apply there yet. */

@@ -45,6 +45,10 @@ struct tctx {
     bool flags_live;  /* guest flags are live before this instruction */
     bool bounce;      /* the memory operand is the vCPU's bounce buffer */
     bool bounce_stack; /* ... the stack slot of a PUSH/POP-like one is */
+    bool miss_faults; /* a zero entry may simply fault (see below) */
+    bool esp_aligned; /* guest ESP is known to be a multiple of 4 here */
+    int32_t stack_delta; /* the slot's offset from ESP (gen_stack_addr) */
+    size_t esp_check; /* rel32 of the block's ESP alignment test, or 0 */
     size_t insn_off;  /* emitter offset of this instruction's host code */
     int kind;         /* TR_* of the last instruction (coverage tool) */
     uint32_t page;    /* linear page of the block start */
@@ -173,8 +177,11 @@ static void gen_cross_flagfree(struct tctx *t, unsigned size, uint32_t kind)
  * The shadow lookup: HR_T2 = entry for the page of HR_ADDR, in the read or
  * write table; then a test for a page crossing (accesses wider than a
  * byte) and for a miss. Where the liveness pass says guest flags are dead
- * the tests are TEST/Jcc; where they are live they are flag-free (JRCXZ),
- * and a miss may instead simply fault on the reserved low 4 GiB.
+ * the tests are TEST/Jcc. Where they are live the crossing test is
+ * flag-free (JRCXZ), and so is the miss: when the access is the guest
+ * instruction's one host instruction (t->miss_faults) and the host's low
+ * 4 GiB is reserved, a zero entry sends it there and the fault is the
+ * miss (dbt/signal.c); otherwise a JRCXZ test branches to the stub.
  */
 static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
 {
@@ -190,6 +197,10 @@ static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
             emit_shrx_r32(e, HR_T2, HR_ADDR, HR_T1);
         }
         emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8, table));
+        if (t->miss_faults && shadow_zero_faults()) {
+            t->pcflags |= write ? PCF_MISS_WRITE : 0;
+            return;
+        }
         gen_jump_if_zero_flagfree(t, HR_T2, kind);
         return;
     }
@@ -254,6 +265,7 @@ static void gen_operand_addr(struct tctx *t, int32_t extra_disp)
 /* HR_ADDR = linear address of the stack slot at ESP + delta. */
 static void gen_stack_addr(struct tctx *t, int32_t delta)
 {
+    t->stack_delta = delta;
     emit_lea_r32(t->e, HR_ADDR, hmem_bd(HR_ESP, delta));
     if (!(t->mode & MODE_STACK32))
         emit_movzx_r32_r16(t->e, HR_ADDR, HR_ADDR);
@@ -306,13 +318,45 @@ static bool sse_aligned_operand(const struct insn *in)
     return b1 >= 0x10;
 }
 
+/*
+ * Can the operand be seen not to cross a page from the instruction alone?
+ * An absolute address (no base, no index) is known; [index*scale + disp]
+ * with scale and disp multiples of a power-of-two size is aligned to it.
+ * Only where no segment base is added (its value is not part of the key).
+ */
+static bool operand_within_page(const struct tctx *t, unsigned size)
+{
+    const struct insn *in = t->in;
+    if (in->addr16 || in->bit_offset || seg_needs_base(t, in->mem_seg))
+        return false;
+    uint32_t disp = (uint32_t)in->mem_disp;
+    bool pow2 = size && size <= 16 && (size & (size - 1)) == 0;
+    if (in->mem_base == R_ESP && in->mem_index < 0)
+        return t->esp_aligned && pow2 && size <= 4 && disp % size == 0;
+    if (in->mem_base >= 0)
+        return false;
+    if (in->mem_index < 0)
+        return (disp & 0xfffu) + size <= 0x1000u;
+    return pow2 && (unsigned)in->mem_scale >= size && disp % size == 0;
+}
+
+/* Does a PUSH/POP-like instruction's stack slot (after gen_stack_addr)
+ * stay within a page? With a 4-aligned ESP, a slot at a multiple of its
+ * size (2 or 4) from it does. */
+static bool stack_slot_within_page(const struct tctx *t, unsigned size)
+{
+    return t->esp_aligned && (t->mode & MODE_STACK32) &&
+           !seg_needs_base(t, SEG_SS) && (size == 2 || size == 4) &&
+           t->stack_delta % (int32_t)size == 0;
+}
+
 /* The host operand for the instruction's own memory operand (after
  * gen_operand_addr): the bounce buffer when the monitor does the access. */
 static struct hmem gen_operand_mem(struct tctx *t, bool write, unsigned size)
 {
     if (t->bounce)
         return VCPU_MEM(VOFF(bounce));
-    if (sse_aligned_operand(t->in))
+    if (sse_aligned_operand(t->in) || operand_within_page(t, size))
         size = 1; /* no crossing check needed */
     return gen_guest_mem(t, write, size);
 }
@@ -323,6 +367,8 @@ static struct hmem gen_stack_mem(struct tctx *t, bool write, unsigned size)
 {
     if (t->bounce_stack)
         return VCPU_MEM(VOFF(bounce));
+    if (stack_slot_within_page(t, size))
+        size = 1; /* no crossing check needed */
     return gen_guest_mem(t, write, size);
 }
 
@@ -689,11 +735,16 @@ static void gen_copy(struct tctx *t)
     if (in->has_mem)
         gen_operand_addr(t, 0);
     if (in->has_mem && in->high_byte) {
+        t->miss_faults = true;
         gen_copy_high_byte(t);
+        t->miss_faults = false;
         return;
     }
-    if (in->has_mem)
+    if (in->has_mem) {
+        t->miss_faults = true; /* the copy is the only access */
         m = gen_operand_mem(t, in->mem_write, in->mem_size);
+        t->miss_faults = false;
+    }
     int reg = in->has_modrm ? (in->esp_reg ? HR_ESP : in->reg) : 0;
     gen_prefixes(t);
     if (in->has_mem)
@@ -1379,6 +1430,94 @@ static uint32_t predecode(struct dbt *d, struct vcpu *v, uint32_t mode,
     return n;
 }
 
+/*
+ * Does a guest ESP that is a multiple of 4 before the instruction stay one
+ * after it? Yes for instructions that leave ESP alone, 32-bit pushes and
+ * pops, and ADD, SUB or AND of ESP with such an immediate; anything else
+ * that names or moves ESP is taken to lose the alignment.
+ */
+static bool keeps_esp_aligned(const struct insn *in)
+{
+    uint8_t op = insn_op(in, 0);
+    bool named = in->esp_reg || in->esp_rm || in->esp_opreg;
+    if (!named && !in->implicit_esp)
+        return true;
+    if (in->op16)
+        return false;
+    if (op == 0x54) /* push esp */
+        return true;
+    if ((op == 0x81 || op == 0x83) && in->esp_rm && !in->esp_reg) {
+        uint32_t imm = in->bytes[in->imm_off];
+        if (op == 0x81)
+            memcpy(&imm, &in->bytes[in->imm_off], 4);
+        if (in->reg == 0 || in->reg == 5) /* add, sub */
+            return (imm & 3) == 0;
+        return in->reg == 4 && (imm & 3) == 0; /* and */
+    }
+    if (named)
+        return false;
+    switch (op) {
+    case 0x06: case 0x07: case 0x0e: case 0x16: case 0x17: case 0x1e:
+    case 0x1f: case 0x60: case 0x61: case 0x68: case 0x6a: case 0x8f:
+    case 0x9c: case 0x9d:
+        return true; /* push/pop segment, PUSHA/POPA, push imm, pop m */
+    case 0x0f:
+        return in->op_len == 2 && (insn_op(in, 1) == 0xa0 ||
+                                   insn_op(in, 1) == 0xa1 ||
+                                   insn_op(in, 1) == 0xa8 ||
+                                   insn_op(in, 1) == 0xa9);
+    case 0xff:
+        return in->reg == 6; /* push m */
+    default:
+        return (op >= 0x50 && op <= 0x5f); /* push/pop r (not pop esp) */
+    }
+}
+
+/* Does the instruction reach the stack through ESP (PUSH/POP-like, or an
+ * [esp + disp] operand), so that knowing ESP's alignment saves checks? */
+static bool uses_esp_slot(const struct insn *in)
+{
+    return in->implicit_esp || (in->has_mem && in->mem_base == R_ESP);
+}
+
+/*
+ * With paging on, test once at block entry that ESP is a multiple of 4:
+ * then the block's stack slots and [esp + aligned disp] operands need no
+ * page-crossing checks until ESP loses that alignment. A block entered
+ * with ESP unaligned exits, and the monitor looks up the variant made for
+ * that case (MODE_ESP_UNALIGNED), which checks every access. Only for
+ * blocks that reach the stack; flag-free where guest flags are live.
+ */
+static void gen_esp_check(struct tctx *t, const struct insn *ins,
+                          const bool *live, uint32_t count)
+{
+    if ((t->mode & (MODE_PAGING | MODE_ESP_UNALIGNED | MODE_ONE)) !=
+            MODE_PAGING || count == 0)
+        return;
+    bool aligned = true, useful = false;
+    for (uint32_t i = 0; i < count && aligned && !useful; i++) {
+        useful = uses_esp_slot(&ins[i]);
+        aligned = keeps_esp_aligned(&ins[i]);
+    }
+    if (!useful)
+        return;
+    struct emitter *e = t->e;
+    if (!live[0]) {
+        emit_test_r32_imm32(e, HR_ESP, 3);
+        t->esp_check = emit_jcc_rel32(e, CC_NE, e->p);
+    } else { /* flag-free: HR_T2 = ESP << 30 is zero iff aligned */
+        emit_mov_r32_imm32(e, HR_T1, 30);
+        emit_shlx_r32(e, HR_T2, HR_ESP, HR_T1);
+        emit_xchg_r64_r64(e, HR_T2, H_RCX);
+        size_t ok = emit_jrcxz_rel8(e);
+        emit_xchg_r64_r64(e, HR_T2, H_RCX);
+        t->esp_check = emit_jmp_rel32(e, e->p);
+        emit_bind_rel8(e, ok);
+        emit_xchg_r64_r64(e, HR_T2, H_RCX);
+    }
+    t->esp_aligned = true;
+}
+
 /* The block at a linear address whose code cannot be fetched: it reports
  * the fetch to the monitor, which delivers the #PF. */
 static void gen_fetch_fault(struct tctx *t, uint32_t eip, uint32_t la)
@@ -1438,6 +1577,7 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
     b->pcmap = pcm;
     gen_poll(&t);
     count = predecode(d, v, mode, eip, ins, live, max_insns);
+    gen_esp_check(&t, ins, live, count);
     for (;;) {
         bool bp = vcpu_exec_breakpoints(v, cs_base + eip) &&
                   !(n == 0 && past_bp);
@@ -1455,6 +1595,7 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
             t.in = &ins[n];
             t.flags_live = live[n];
             gen_insn(&t);
+            t.esp_aligned = t.esp_aligned && keeps_esp_aligned(&ins[n]);
             eip = next_eip(&t);
         }
         pcm[n++].flags = t.pcflags;
@@ -1468,6 +1609,13 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
     }
     gen_stubs(&t);
     gen_mstubs(&t);
+    if (t.esp_check) { /* ESP unaligned at entry: the other variant */
+        emit_patch_rel32(e->start + t.esp_check, e->p);
+        emit_mov_m32_imm32(e, VCPU_MEM(VCPU_OFF_EIP), b->eip);
+        emit_mov_m64_imm32(e, VCPU_MEM(VCPU_OFF_EXIT_REASON),
+                           EXIT_ESP_UNALIGNED);
+        emit_jmp_m64(e, VCPU_MEM(VCPU_OFF_EXIT_FN));
+    }
     b->ninsns = n;
     b->guest_len = eip - b->eip;
     b->host_len = (uint32_t)(e->p - b->host);

@@ -33,6 +33,13 @@ static bool reserve_low(void)
     return true;
 }
 
+static bool low_reserved;
+
+bool shadow_zero_faults(void)
+{
+    return low_reserved;
+}
+
 int shadow_init(struct shadow *s)
 {
     static bool low_done;
@@ -53,7 +60,7 @@ int shadow_init(struct shadow *s)
         return -1;
     }
     if (!low_done) {
-        (void)reserve_low();
+        low_reserved = reserve_low();
         low_done = true;
     }
     return 0;

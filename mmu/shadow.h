@@ -53,6 +53,10 @@ void shadow_invlpg(struct shadow *s, uint32_t la);
  */
 int shadow_fill(struct vcpu *v, uint32_t la, bool write, uint32_t *err);
 
+/* Is the host's low 4 GiB reserved, so that an untested zero entry
+ * faults? (Not under AddressSanitizer, whose shadow memory lives there.) */
+bool shadow_zero_faults(void);
+
 /* The table pointer translated code uses for the vCPU's privilege. */
 uint8_t *shadow_current(struct shadow *s, int cpl);
 

@@ -6,7 +6,8 @@ static const char *const exit_names[EXIT_MAX] = {
     "none", "chain", "jump-cache miss", "emulate", "undefined",
     "interrupt", "host fault", "instruction breakpoint", "exception",
     "shadow miss / page cross",
-    "stale block entry", "segment check", "x87 environment stored"};
+    "stale block entry", "segment check", "x87 environment stored",
+    "unaligned stack at entry"};
 
 static void line(FILE *f, const char *label, unsigned long long n)
 {

@@ -97,6 +97,8 @@ enum exit_reason {
                        (MODE_SEGCHK): the monitor checks, then runs it */
     EXIT_FPU_ENV,   /* FNSTENV/FNSAVE/FXSAVE at guest eip exit_arg stored
                        the host's FIP: the monitor makes it the guest's */
+    EXIT_ESP_UNALIGNED, /* a block made for a 4-aligned ESP was entered
+                       without one: the monitor looks up the other */
     EXIT_MAX
 };
 

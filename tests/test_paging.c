@@ -2,6 +2,7 @@
 /* Shadow paging tests: page tables built here, guest code that turns
  * paging on and accesses memory, run as real translated code. */
 #include "tests/harness/harness.h"
+#include "mmu/shadow.h"
 #include "mmu/walk.h"
 #include "monitor/vcpu.h"
 
@@ -361,6 +362,78 @@ START_TEST(stack_outside_ram_is_open_bus_paged)
 }
 END_TEST
 
+START_TEST(unaligned_stack_in_a_block_made_for_an_aligned_one)
+{
+    /*
+     * S is called twice with ESP aligned, so its block counts on that and
+     * checks no stack access for a page crossing, and the second call is
+     * chained to it. The third time ESP is 2 off and S's slots straddle
+     * LIN+0x1000: the block's entry test must send it to the variant that
+     * checks.
+     */
+    static const uint8_t body[] = {
+        0xbf, 0x00, 0x11, 0x00, 0x40, /* mov edi, LIN+0x1100 */
+        0xbe, 0x00, 0x11, 0x00, 0x40, /* mov esi, LIN+0x1100 */
+        0xbd, 0x03, 0x00, 0x00, 0x00, /* mov ebp, 3 */
+        0x89, 0xfc,                   /* again: mov esp, edi */
+        0xe8, 0x0b, 0x00, 0x00, 0x00, /* call S */
+        0x89, 0xf7,                   /* mov edi, esi */
+        0xbe, 0x06, 0x10, 0x00, 0x40, /* mov esi, LIN+0x1006 */
+        0x4d,                         /* dec ebp */
+        0x75, 0xef,                   /* jnz again */
+        0xf4,                         /* hlt */
+        0x68, 0x44, 0x33, 0x22, 0x11, /* S: push 0x11223344 */
+        0x8b, 0x1c, 0x24,             /* mov ebx, [esp] */
+        0x59,                         /* pop ecx */
+        0xc3,                         /* ret */
+    };
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EBX], 0x11223344);
+    ck_assert_uint_eq(st.regs[R_ECX], 0x11223344);
+    ck_assert_uint_eq(st.regs[R_ESP], LIN + 0x1006);
+    ck_assert_uint_eq(get32(FRAME_A + 0xffc) >> 16, 0x3344);
+    ck_assert_uint_eq(get32(FRAME_B) & 0xffff, 0x1122);
+    ck_assert_uint_ge(harness_vcpu(h)->stats.exits[EXIT_ESP_UNALIGNED], 1);
+}
+END_TEST
+
+START_TEST(write_miss_with_live_flags)
+{
+    /*
+     * NOT changes no flags, so the ZF of the CMP is live across it: its
+     * lookup may not test the entry. The read fills only the read entry
+     * (the page is clean), so NOT's write lookup misses; the miss must
+     * fill the write entry and set Dirty, and ZF must survive.
+     */
+    static const uint8_t body[] = {
+        0xa1, 0x10, 0x00, 0x00, 0x40,             /* mov eax, [LIN+0x10] */
+        0x31, 0xc9,                               /* xor ecx, ecx */
+        0x39, 0xc0,                               /* cmp eax, eax */
+        0xf7, 0x15, 0x10, 0x00, 0x00, 0x40,       /* not dword [LIN+0x10] */
+        0x0f, 0x94, 0xc1,                         /* sete cl */
+        0xf4,                                     /* hlt */
+    };
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    put32(FRAME_A + 0x10, 0x0f0f0f0f);
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    unsigned long long signals = harness_vcpu(h)->stats.signals;
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EAX], 0x0f0f0f0f);
+    ck_assert_uint_eq(st.regs[R_ECX], 1);
+    ck_assert_uint_eq(get32(FRAME_A + 0x10), 0xf0f0f0f0);
+    ck_assert_uint_ne(get32(PT_HIGH) & PTE_D, 0);
+    if (shadow_zero_faults()) /* the miss was the zero entry's fault */
+        ck_assert_uint_gt(harness_vcpu(h)->stats.signals, signals);
+}
+END_TEST
+
 START_TEST(stack_and_calls_with_paging)
 {
     /* The stack lives in a mapped page: push, call, ret through shadows. */
@@ -482,6 +555,8 @@ int main(void)
     tcase_add_test(tc, large_pages_with_pse);
     tcase_add_test(tc, self_modifying_code_through_an_alias);
     tcase_add_test(tc, stack_and_calls_with_paging);
+    tcase_add_test(tc, unaligned_stack_in_a_block_made_for_an_aligned_one);
+    tcase_add_test(tc, write_miss_with_live_flags);
     tcase_add_test(tc, stack_outside_ram_is_open_bus);
     tcase_add_test(tc, stack_outside_ram_is_open_bus_paged);
     tcase_add_test(tc, rep_movs_across_scattered_frames);
