@@ -11,6 +11,9 @@
 #define HR_ESP   H_R12 /* guest ESP */
 #define HR_VCPU  H_R14 /* struct vcpu * */
 #define HR_PBASE H_R15 /* host address of guest physical 0 */
+/* With paging on, translated code reaches memory only through the shadow
+ * tables, and R15 holds the shift count 12 for SHRX (bt_enter loads it). */
+#define HR_PAGE_SHIFT H_R15
 /* Scratch registers, free inside one guest instruction's code. */
 #define HR_T0 H_R8
 #define HR_T1 H_R9

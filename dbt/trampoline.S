@@ -31,6 +31,10 @@ bt_enter:
     mov [r14 + OFF_HOST_RSP], rsp
     mov r15, [r14 + OFF_PHYS_BASE]
     mov r13, [r14 + OFF_SHADOW]
+    test r13, r13                   /* paging on: r15 is the page shift */
+    jz 1f
+    mov r15d, 12
+1:
     fxrstor64 [r14 + OFF_FPU_GUEST] /* the host FPU becomes the guest's */
     mov rax, [r14 + OFF_HOST_RFLAGS] /* the guest flags the host keeps,
                                        and AC for the guest's #AC (run.c) */

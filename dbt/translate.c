@@ -160,10 +160,9 @@ static void gen_jump_if_zero_flagfree(struct tctx *t, int r, uint32_t kind)
 static void gen_cross_flagfree(struct tctx *t, unsigned size, uint32_t kind)
 {
     struct emitter *e = t->e;
-    emit_mov_r32_imm32(e, HR_T1, 12);
     emit_lea_r32(e, HR_T2, hmem_bd(HR_ADDR, size ? (int32_t)size - 1 : 15));
-    emit_shrx_r32(e, HR_T2, HR_T2, HR_T1);  /* last page */
-    emit_shrx_r32(e, HR_T1, HR_ADDR, HR_T1); /* first page */
+    emit_shrx_r32(e, HR_T2, HR_T2, HR_PAGE_SHIFT);  /* last page */
+    emit_shrx_r32(e, HR_T1, HR_ADDR, HR_PAGE_SHIFT); /* first page */
     emit_not_r32(e, HR_T1);
     emit_lea_r32(e, HR_T2, hmem_bi(HR_T2, HR_T1, 1, 1)); /* last - first */
     emit_not_r32(e, HR_T1);
@@ -193,8 +192,7 @@ static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
         if (cross) {
             gen_cross_flagfree(t, size, kind);
         } else {
-            emit_mov_r32_imm32(e, HR_T1, 12);
-            emit_shrx_r32(e, HR_T2, HR_ADDR, HR_T1);
+            emit_shrx_r32(e, HR_T2, HR_ADDR, HR_PAGE_SHIFT);
         }
         emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8, table));
         if (t->miss_faults && shadow_zero_faults()) {
@@ -204,8 +202,7 @@ static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
         gen_jump_if_zero_flagfree(t, HR_T2, kind);
         return;
     }
-    emit_mov_r32_imm32(e, HR_T1, 12);
-    emit_shrx_r32(e, HR_T2, HR_ADDR, HR_T1);
+    emit_shrx_r32(e, HR_T2, HR_ADDR, HR_PAGE_SHIFT);
     emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8, table));
     if (cross) {
         emit_lea_r32(e, HR_T1, hmem_bd(HR_ADDR, size ? (int32_t)size - 1 : 15));
