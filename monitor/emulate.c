@@ -1022,6 +1022,7 @@ static void emu_group7(struct emu *x)
         if (v->shadow) {
             uint32_t la = emu_ea(x);
             shadow_invlpg(v->shadow, la);
+            v->stats.shadow_invlpgs++;
             vcpu_jc_clear_page(v, la);
         }
         done(x);

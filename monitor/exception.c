@@ -751,6 +751,7 @@ void cpu_cr3_loaded(struct vcpu *v)
 {
     if (v->shadow) {
         shadow_flush_nonglobal(v->shadow);
+        v->stats.shadow_flushes_nonglobal++;
         vcpu_jc_clear_nonglobal(v);
     }
     cpu_paging_changed(v, false);
@@ -760,6 +761,7 @@ void cpu_paging_changed(struct vcpu *v, bool flush)
 {
     if (flush && v->shadow) {
         shadow_flush(v->shadow);
+        v->stats.shadow_flushes++;
         vcpu_jc_clear(v);
     }
     v->shadow_table = (v->cr0 & CR0_PG) && v->shadow

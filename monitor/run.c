@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Copy the arithmetic flags translated code left in host RFLAGS. */
@@ -41,11 +42,33 @@ static void on_miss(struct vcpu *v, uint32_t la, bool write)
         v->stats.shadow_fills++;
         v->resume = true;
     } else if (r < 0) {
+        v->stats.shadow_true_pf++;
         v->cr2 = la;
         cpu_exception(v, EXC_PF, (int32_t)err);
     } else {
         slowmem_begin(v);
     }
+}
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A miss, counted by how it left translated code, and timed: what the
+ * shadow tables cost beyond their inline lookups. */
+static void on_miss_counted(struct vcpu *v, uint32_t la, bool write,
+                            bool fault)
+{
+    uint64_t t0 = monotonic_ns();
+    if (fault)
+        v->stats.shadow_miss_fault++;
+    else
+        v->stats.shadow_miss_stub++;
+    on_miss(v, la, write);
+    v->stats.shadow_miss_ns += monotonic_ns() - t0;
 }
 
 /* A code fetch at la failed while translating: deliver its #PF (if the
@@ -69,7 +92,7 @@ static void on_page(struct vcpu *v)
     else if (v->exit_arg & PAGE_ARG_CROSS)
         slowmem_begin(v);
     else
-        on_miss(v, la, v->exit_arg & PAGE_ARG_WRITE);
+        on_miss_counted(v, la, v->exit_arg & PAGE_ARG_WRITE, false);
 }
 
 /*
@@ -107,7 +130,7 @@ static void on_fault(struct vcpu *v)
         dbt_smc_fault(v->dbt, v);
         break;
     case FAULT_PAGE:
-        on_miss(v, (uint32_t)v->fault_addr, v->fault_write);
+        on_miss_counted(v, (uint32_t)v->fault_addr, v->fault_write, true);
         break;
     case FAULT_MEMORY: /* no RAM behind the address: open bus, in C */
         slowmem_begin(v);

@@ -26,6 +26,13 @@ void stats_print(const struct vcpu *v, FILE *f)
     line(f, "chains patched", s->chains);
     line(f, "host signals taken", s->signals);
     line(f, "shadow fills", s->shadow_fills);
+    line(f, "shadow misses: tested", s->shadow_miss_stub);
+    line(f, "shadow misses: faulted", s->shadow_miss_fault);
+    line(f, "shadow misses: true #PF", s->shadow_true_pf);
+    line(f, "shadow miss time (us)", s->shadow_miss_ns / 1000);
+    line(f, "shadow flushes: all", s->shadow_flushes);
+    line(f, "shadow flushes: CR3", s->shadow_flushes_nonglobal);
+    line(f, "shadow flushes: INVLPG", s->shadow_invlpgs);
     line(f, "page faults (#PF to guest)", s->exceptions[14]);
     line(f, "slow memory accesses", s->slow_accesses);
     line(f, "external interrupts", s->interrupts);

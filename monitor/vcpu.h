@@ -148,6 +148,13 @@ struct vcpu_stats {
     uint64_t undefined;        /* #UD raised for untranslated instructions */
     uint64_t smc_flushes;      /* translations dropped for written code */
     uint64_t shadow_fills;     /* shadow entries filled from guest tables */
+    uint64_t shadow_miss_stub;  /* misses taken through a tested branch */
+    uint64_t shadow_miss_fault; /* misses taken as a zero entry's fault */
+    uint64_t shadow_true_pf;   /* misses that were the guest's #PF */
+    uint64_t shadow_miss_ns;   /* host time spent handling misses */
+    uint64_t shadow_flushes;   /* all entries dropped (CR0/CR4, no PGE) */
+    uint64_t shadow_flushes_nonglobal; /* CR3 loads keeping global pages */
+    uint64_t shadow_invlpgs;   /* single pages dropped (INVLPG) */
     uint64_t slow_accesses;    /* accesses done through the bounce buffer */
     uint64_t interrupts;       /* external interrupts delivered */
     uint64_t task_switches;    /* hardware task switches */

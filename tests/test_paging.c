@@ -135,6 +135,12 @@ START_TEST(read_write_sets_accessed_and_dirty)
     ck_assert(pte_b & PTE_A);
     ck_assert(!(pte_b & PTE_D)); /* only read */
     ck_assert(get32(PD1 + (LIN >> 22) * 4) & PTE_A);
+    /* --stats: one miss and fill per page (the store filled the read
+     * entry too). */
+    const struct vcpu_stats *s = &harness_vcpu(h)->stats;
+    ck_assert_uint_eq(s->shadow_miss_stub + s->shadow_miss_fault, 2);
+    ck_assert_uint_eq(s->shadow_fills, 2);
+    ck_assert_uint_eq(s->shadow_true_pf, 0);
 }
 END_TEST
 
@@ -163,6 +169,7 @@ START_TEST(not_present_gives_pf_with_cr2)
     ck_assert_int_eq(res.vector, EXC_PF);
     ck_assert_int_eq(res.error, PF_W);
     ck_assert_uint_eq(harness_vcpu(h)->cr2, LIN + 0x3008);
+    ck_assert_uint_eq(harness_vcpu(h)->stats.shadow_true_pf, 1);
 }
 END_TEST
 
@@ -245,6 +252,7 @@ START_TEST(invlpg_makes_a_new_mapping_visible)
     ck_assert_int_eq(res.vector, -1);
     ck_assert_uint_eq(st.regs[R_EAX], 0xaaaa);
     ck_assert_uint_eq(st.regs[R_EBX], 0xbbbb);
+    ck_assert_uint_eq(harness_vcpu(h)->stats.shadow_invlpgs, 1);
 }
 END_TEST
 
@@ -269,6 +277,9 @@ START_TEST(cr3_switch_changes_address_space)
     ck_assert_int_eq(res.vector, -1);
     ck_assert_uint_eq(st.regs[R_EBX], 0x1111);
     ck_assert_uint_eq(st.regs[R_ECX], 0x2222);
+    /* Two CR3 loads without CR4.PGE, each dropping every entry. */
+    ck_assert_uint_ge(harness_vcpu(h)->stats.shadow_flushes, 2);
+    ck_assert_uint_eq(harness_vcpu(h)->stats.shadow_flushes_nonglobal, 0);
 }
 END_TEST
 
