@@ -621,7 +621,7 @@ static void gen_pop_rm(struct tctx *t)
         return;
     }
     gen_stack_addr(t, 0);
-    gen_load_reg(t, gen_guest_mem(t, false, (unsigned)size), size, HR_T0);
+    gen_load_reg(t, gen_stack_mem(t, false, (unsigned)size), size, HR_T0);
     int32_t adj = (in->mem_base == R_ESP || in->mem_index == R_ESP) ? size : 0;
     gen_operand_addr(t, adj);
     gen_store_reg(t, gen_operand_mem(t, true, (unsigned)size), size, HR_T0);

@@ -886,9 +886,63 @@ static void emu_arpl(struct emu *x)
     done(x);
 }
 
+/*
+ * PUSH m, POP m and near CALL m, for the slow path (monitor/slowmem.c):
+ * they have two accesses, the operand and the stack slot, and the bounce
+ * buffer holds one. In the SDM's order: PUSH and CALL read the operand
+ * first; POP reads the stack, then computes the operand's address with
+ * ESP already advanced, and leaves ESP as it was if the write faults.
+ */
+static void emu_push_rm(struct emu *x)
+{
+    uint32_t val;
+    if (rm_read(x, x->osize, &val) && cpu_push(x->v, val, x->osize))
+        done(x);
+}
+
+static void emu_pop_rm(struct emu *x)
+{
+    uint32_t val, esp0 = x->v->regs[R_ESP];
+    if (!cpu_pop(x->v, &val, x->osize))
+        return;
+    if (!rm_write(x, x->osize, val)) {
+        x->v->regs[R_ESP] = esp0;
+        return;
+    }
+    done(x);
+}
+
+static void emu_call_rm(struct emu *x)
+{
+    uint32_t target;
+    if (!rm_read(x, x->osize, &target))
+        return;
+    if (x->osize == 2)
+        target &= 0xffff;
+    if (target > x->v->seg[SEG_CS].limit) {
+        gp0(x);
+        return;
+    }
+    if (cpu_push(x->v, x->next, x->osize))
+        x->v->eip = target;
+}
+
 static bool emulate_rare(struct emu *x, uint8_t op)
 {
     switch (op) {
+    case 0x8f:
+        if (x->in.reg != 0)
+            return false;
+        emu_pop_rm(x);
+        return true;
+    case 0xff:
+        if (x->in.reg == 2)
+            emu_call_rm(x);
+        else if (x->in.reg == 6)
+            emu_push_rm(x);
+        else
+            return false;
+        return true;
     case 0x27: emu_daa_das(x, false); return true;
     case 0x2f: emu_daa_das(x, true); return true;
     case 0x37: emu_aaa_aas(x, false); return true;

@@ -86,21 +86,6 @@ static int probe(struct vcpu *v, uint32_t la, uint32_t size, bool write)
     }
 }
 
-/* Is linear la RAM (with paging: mapped to RAM)? A page that is not
- * mapped counts as RAM here: the access will #PF instead. */
-static bool backed_byte(struct vcpu *v, uint32_t la)
-{
-    struct walk w;
-    uint32_t err;
-    return mmu_walk(v, la, 0, &w, &err) != 0 || w.pa < v->ram_size;
-}
-
-/* Both ends of [la, la + size) (at most two pages). */
-static bool backed(struct vcpu *v, uint32_t la, uint32_t size)
-{
-    return backed_byte(v, la) && backed_byte(v, la + (size ? size - 1 : 0));
-}
-
 void slowmem_begin(struct vcpu *v)
 {
     struct insn in;
@@ -109,36 +94,28 @@ void slowmem_begin(struct vcpu *v)
         cpu_exception(v, EXC_UD, -1);
         return;
     }
-    uint32_t la = 0, size = 0, stack_la = 0, stack_size = 0;
-    bool write = false, stack_write = false;
+    uint32_t la = 0, size = 0;
+    bool write = false;
     if (!in.has_mem && insn_string(&in, NULL, NULL, NULL)) {
         emulate_insn(v); /* implicit string operands: the C path */
         return;
     }
-    /* The stack slot of a PUSH/POP-like instruction (CALL, RET, PUSH m
-     * too) is bounced instead of the operand when it is the access that
-     * has no RAM behind it; an instruction can bounce only one. */
-    bool slot = insn_stack_slot(v, &in, &stack_la, &stack_size, &stack_write);
-    if (slot)
-        stack_la += v->seg[SEG_SS].base;
-    if (in.has_mem) {
+    /* The one access to bounce: the stack slot of a PUSH/POP-like
+     * instruction (CALL, RET, PUSH r), or the memory operand. PUSH m,
+     * POP m and CALL m have both, either of which may be the one that
+     * crosses a page or has no RAM; the C path does them whole. */
+    bool stack = insn_stack_slot(v, &in, &la, &size, &write);
+    if (stack && in.has_mem) {
+        emulate_insn(v);
+        return;
+    }
+    if (stack) {
+        la += v->seg[SEG_SS].base;
+    } else if (in.has_mem) {
         la = insn_linear(v, &in);
         size = in.mem_size;
         write = in.mem_write;
-    }
-    bool stack = slot && (!in.has_mem || !backed(v, stack_la, stack_size));
-    if (stack) {
-        if (in.has_mem && !backed(v, la, size)) {
-            snprintf(why, sizeof(why), "both the operand and the stack of "
-                     "%04x:%08x are not RAM; not emulated",
-                     v->seg[SEG_CS].sel, v->eip);
-            cpu_shutdown(v, 1, why);
-            return;
-        }
-        la = stack_la;
-        size = stack_size;
-        write = stack_write;
-    } else if (!in.has_mem) {
+    } else {
         snprintf(why, sizeof(why), "stack or implicit access at %04x:%08x "
                  "reaches memory that is not RAM; not emulated",
                  v->seg[SEG_CS].sel, v->eip);

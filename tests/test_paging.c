@@ -445,6 +445,35 @@ START_TEST(write_miss_with_live_flags)
 }
 END_TEST
 
+START_TEST(push_and_pop_memory_with_a_crossing_stack_slot)
+{
+    /*
+     * PUSH m and POP m have two accesses, and here the stack slot
+     * straddles LIN+0x1000 (frames A and B): the slow path must do the
+     * whole instruction (it once bounced the operand, and the slot's
+     * crossing exited again for ever).
+     */
+    static const uint8_t body[] = {
+        0xbc, 0x02, 0x10, 0x00, 0x40,       /* mov esp, LIN+0x1002 */
+        0xff, 0x35, 0x10, 0x20, 0x00, 0x40, /* push dword [LIN+0x2010] */
+        0x8f, 0x05, 0x20, 0x20, 0x00, 0x40, /* pop dword [LIN+0x2020] */
+        0xf4,                               /* hlt */
+    };
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x2000, FRAME_B + 0x1000, PTE_P | PTE_W);
+    put32(FRAME_B + 0x1010, 0xcafef00d);
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_ESP], LIN + 0x1002);
+    ck_assert_uint_eq(get32(FRAME_A + 0xffc) >> 16, 0xf00d);
+    ck_assert_uint_eq(get32(FRAME_B) & 0xffff, 0xcafe);
+    ck_assert_uint_eq(get32(FRAME_B + 0x1020), 0xcafef00d);
+}
+END_TEST
+
 START_TEST(stack_and_calls_with_paging)
 {
     /* The stack lives in a mapped page: push, call, ret through shadows. */
@@ -568,6 +597,7 @@ int main(void)
     tcase_add_test(tc, stack_and_calls_with_paging);
     tcase_add_test(tc, unaligned_stack_in_a_block_made_for_an_aligned_one);
     tcase_add_test(tc, write_miss_with_live_flags);
+    tcase_add_test(tc, push_and_pop_memory_with_a_crossing_stack_slot);
     tcase_add_test(tc, stack_outside_ram_is_open_bus);
     tcase_add_test(tc, stack_outside_ram_is_open_bus_paged);
     tcase_add_test(tc, rep_movs_across_scattered_frames);

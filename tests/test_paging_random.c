@@ -486,28 +486,6 @@ static int predict(const struct op *o, const struct model *m)
             p[i].nobus |= mmu_walk(pv, ends[e], 0, &w, &err) == 0 &&
                           w.pa >= RAM_SIZE;
     }
-    if (p[0].nobus && p[1].nobus && o->kind != K_MOVS)
-        return -1;
-    /*
-     * Also left out, as the monitor's slow path (monitor/slowmem.c) does
-     * not get them right: PUSH m and POP m whose stack slot crosses a
-     * page (the slot has RAM, so the operand is bounced instead, and the
-     * slot's crossing exits again, for ever); POP m from a stack without
-     * RAM (the slot is bounced, but the translation of POP m does not
-     * take its stack slot from the bounce buffer: the same loop); and
-     * PUSH m whose operand crosses a page and faults (the RAM check
-     * walks the slot's page first, and sets an Accessed bit that the CPU
-     * would not, as the push never reaches the stack).
-     */
-    if (!strict && (o->kind == K_PUSHM || o->kind == K_POPM)) {
-        const struct probe *slot = &p[o->kind == K_PUSHM];
-        const struct probe *opnd = &p[o->kind == K_POPM];
-        bool slot_reached = o->kind == K_POPM || reached == 2;
-        if ((slot_reached && slot->cross) ||
-            (o->kind == K_POPM && slot->nobus) ||
-            (o->kind == K_PUSHM && opnd->cross && opnd->fault))
-            return -1;
-    }
     return p[0].fault || p[1].fault;
 }
 
