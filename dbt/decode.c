@@ -538,6 +538,11 @@ bool decode_insn(struct decoder *d, const uint8_t *code, size_t avail,
              ci->op_str);
 
     out->npfx = (uint8_t)parse_prefixes(out, code32);
+    /* Capstone 4 leaves some x87 instructions (FLDL2T and friends) out of
+     * its FPU group, and their eflags field then holds FPU flag bits read
+     * as EFLAGS: the escape opcodes D8-DF are x87 whatever it says. */
+    if ((out->bytes[out->npfx] & 0xf8) == 0xd8)
+        out->groups |= IG_X87;
     int pos = out->npfx;
     if (x->encoding.modrm_offset > out->npfx) {
         out->has_modrm = true;

@@ -232,6 +232,36 @@ START_TEST(memory_access)
 }
 END_TEST
 
+START_TEST(every_x87_escape_is_x87)
+{
+    /*
+     * All of D8-DF, register and memory forms, must be x87 (for CR0.TS/EM
+     * and for liveness): Capstone leaves FLDL2T and others out of its FPU
+     * group. Only FCOMI/FUCOMI(P) write EFLAGS and only FCMOVcc read it.
+     */
+    int checked = 0;
+    for (int op = 0xd8; op <= 0xdf; op++)
+        for (int modrm = 0; modrm < 256; modrm++) {
+            uint8_t b[8] = {(uint8_t)op, (uint8_t)modrm, 0, 0, 0, 0, 0, 0};
+            if (!dec32(b, sizeof(b)))
+                continue;
+            checked++;
+            ck_assert_msg(in.groups & IG_X87, "%02x %02x (%s) not x87", op,
+                          modrm, in.text);
+            bool comi = (op == 0xdb || op == 0xdf) && modrm >= 0xe8 &&
+                        modrm < 0xf8;
+            bool fcmov = (op == 0xda || op == 0xdb) && modrm >= 0xc0 &&
+                         modrm < 0xe0;
+            ck_assert_msg(comi || in.flags_written == 0,
+                          "%s writes EFLAGS %#x", in.text, in.flags_written);
+            if (!fcmov && !in.has_mem)
+                ck_assert_msg(in.flags_read == 0, "%s reads EFLAGS %#x",
+                              in.text, in.flags_read);
+        }
+    ck_assert_int_gt(checked, 1500);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("decode");
@@ -248,6 +278,7 @@ int main(void)
     tcase_add_test(tc, invalid_and_truncated);
     tcase_add_test(tc, flag_readers);
     tcase_add_test(tc, memory_access);
+    tcase_add_test(tc, every_x87_escape_is_x87);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
