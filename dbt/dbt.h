@@ -49,6 +49,9 @@ struct pcmap {
  * is a write miss, whatever the host's error code says (a read-modify-
  * write instruction may report its read). */
 #define PCF_MISS_WRITE 0x8
+/* The access's lookup adds bit 63 to the entry when it crosses a page
+ * (gen_lookup_faulting): a #GP there with bit 63 in R10 is a crossing. */
+#define PCF_CROSS_GP 0x10
 
 /* A translated block. */
 struct block {

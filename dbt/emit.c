@@ -251,6 +251,17 @@ void emit_sarx_r32(struct emitter *e, int dst, int src, int cnt)
     emit_bmi2_shift(e, 2, dst, src, cnt);
 }
 
+void emit_rorx_r64(struct emitter *e, int dst, int src, uint8_t imm)
+{
+    emit_u8(e, 0xc4); /* VEX.LZ.F2.0F3A.W1 F0 /r ib */
+    emit_u8(e, (uint8_t)((reg_ext(dst) ? 0 : 0x80) | 0x40 |
+                         (reg_ext(src) ? 0 : 0x20) | 0x03));
+    emit_u8(e, 0xfb);
+    emit_u8(e, 0xf0);
+    emit_u8(e, modrm(3, dst, src));
+    emit_u8(e, imm);
+}
+
 void emit_not_r32(struct emitter *e, int r)
 {
     emit_rex(e, false, H_NONE, H_NONE, r, false);

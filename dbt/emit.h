@@ -83,6 +83,8 @@ void emit_movzx_r32_r16(struct emitter *e, int dst, int src);
 void emit_xchg_r64_r64(struct emitter *e, int a, int b);
 /* shrx dst32, src32, cnt32 (BMI2: flag-free shift right). */
 void emit_shrx_r32(struct emitter *e, int dst, int src, int cnt);
+/* rorx dst64, src64, imm (BMI2: flag-free rotate right). */
+void emit_rorx_r64(struct emitter *e, int dst, int src, uint8_t imm);
 /* shlx/sarx dst32, src32, cnt32 (BMI2, flag-free). */
 void emit_shlx_r32(struct emitter *e, int dst, int src, int cnt);
 void emit_sarx_r32(struct emitter *e, int dst, int src, int cnt);

@@ -127,7 +127,14 @@ static bool classify(struct vcpu *v, int sig, const siginfo_t *si,
         return classify_window(v, si, addr);
     case TRAP_DE: set_exception(v, EXC_DE, -1); return true;
     case TRAP_UD: set_exception(v, EXC_UD, -1); return true;
-    case TRAP_GP: set_exception(v, EXC_GP, 0); return true;
+    case TRAP_GP:
+        if ((dbt_pcmap_at(b, (void *)mc->gregs[REG_RIP])->flags &
+             PCF_CROSS_GP) && ((uint64_t)mc->gregs[REG_R10] >> 63)) {
+            v->fault_kind = FAULT_CROSS; /* not the guest's #GP */
+            return true;
+        }
+        set_exception(v, EXC_GP, 0);
+        return true;
     case TRAP_MF: set_exception(v, EXC_MF, -1); return true;
     case TRAP_XM: set_exception(v, EXC_XM, -1); return true;
     case TRAP_AC: set_exception(v, EXC_AC, 0); return true;

@@ -173,14 +173,45 @@ static void gen_cross_flagfree(struct tctx *t, unsigned size, uint32_t kind)
 }
 
 /*
+ * A lookup without tests, for a copied instruction where guest flags are
+ * live: both ways out are faults. A zero entry sends the access to host
+ * address `linear` in the reserved low 4 GiB (SIGSEGV: the miss). A page
+ * crossing adds bit 63 to the entry (last page - first page, 0 or 1,
+ * rotated there), so the address is not canonical and the access raises
+ * #GP; the PC map's PCF_CROSS_GP tells the signal handler to take the
+ * slow path (dbt/signal.c). HR_T2 = entry (+ bit 63).
+ */
+static void gen_lookup_faulting(struct tctx *t, bool write, unsigned size,
+                                bool cross)
+{
+    struct emitter *e = t->e;
+    int32_t table = write ? (int32_t)SHADOW_WRITE_OFFSET : 0;
+    t->pcflags |= write ? PCF_MISS_WRITE : 0;
+    if (!cross) {
+        emit_shrx_r32(e, HR_T2, HR_ADDR, HR_PAGE_SHIFT);
+        emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8, table));
+        return;
+    }
+    t->pcflags |= PCF_CROSS_GP;
+    emit_shrx_r32(e, HR_T1, HR_ADDR, HR_PAGE_SHIFT); /* first page */
+    emit_lea_r32(e, HR_T2, hmem_bd(HR_ADDR, size ? (int32_t)size - 1 : 15));
+    emit_shrx_r32(e, HR_T2, HR_T2, HR_PAGE_SHIFT); /* last page */
+    emit_not_r32(e, HR_T1);
+    emit_lea_r32(e, HR_T2, hmem_bi(HR_T2, HR_T1, 1, 1)); /* last - first */
+    emit_not_r32(e, HR_T1);
+    emit_rorx_r64(e, HR_T2, HR_T2, 1); /* bit 0 -> bit 63 */
+    emit_mov_r64_m64(e, HR_T1, hmem_bi(H_R13, HR_T1, 8, table));
+    emit_lea_r64(e, HR_T2, hmem_bi(HR_T1, HR_T2, 1, 0));
+}
+
+/*
  * The shadow lookup: HR_T2 = entry for the page of HR_ADDR, in the read or
  * write table; then a test for a page crossing (accesses wider than a
  * byte) and for a miss. Where the liveness pass says guest flags are dead
- * the tests are TEST/Jcc. Where they are live the crossing test is
- * flag-free (JRCXZ), and so is the miss: when the access is the guest
- * instruction's one host instruction (t->miss_faults) and the host's low
- * 4 GiB is reserved, a zero entry sends it there and the fault is the
- * miss (dbt/signal.c); otherwise a JRCXZ test branches to the stub.
+ * the tests are TEST/Jcc. Where they are live and the access is the guest
+ * instruction's one host instruction (t->miss_faults), with the host's
+ * low 4 GiB reserved, there are no tests: misses and crossings fault
+ * (gen_lookup_faulting). Otherwise the tests are flag-free (JRCXZ).
  */
 static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
 {
@@ -188,6 +219,10 @@ static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
     uint32_t kind = write ? (uint32_t)(PAGE_ARG_WRITE >> 32) : 0;
     int32_t table = write ? (int32_t)SHADOW_WRITE_OFFSET : 0;
     bool cross = size != 1;
+    if (t->flags_live && t->miss_faults && shadow_zero_faults()) {
+        gen_lookup_faulting(t, write, size, cross);
+        return;
+    }
     if (t->flags_live) {
         if (cross) {
             gen_cross_flagfree(t, size, kind);
@@ -195,10 +230,6 @@ static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
             emit_shrx_r32(e, HR_T2, HR_ADDR, HR_PAGE_SHIFT);
         }
         emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8, table));
-        if (t->miss_faults && shadow_zero_faults()) {
-            t->pcflags |= write ? PCF_MISS_WRITE : 0;
-            return;
-        }
         gen_jump_if_zero_flagfree(t, HR_T2, kind);
         return;
     }

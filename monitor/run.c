@@ -133,6 +133,7 @@ static void on_fault(struct vcpu *v)
         on_miss_counted(v, (uint32_t)v->fault_addr, v->fault_write, true);
         break;
     case FAULT_MEMORY: /* no RAM behind the address: open bus, in C */
+    case FAULT_CROSS:  /* crossing a page: both pages, in C */
         slowmem_begin(v);
         break;
     case FAULT_WATCH:

@@ -115,7 +115,8 @@ enum fault_kind {
     FAULT_EXCEPTION, /* other guest exception: fault_vector, fault_error */
     FAULT_SMC,       /* write to a page holding translated code */
     FAULT_PAGE,      /* shadow miss (zero entry): fault_addr, fault_write */
-    FAULT_WATCH      /* access to a data-breakpoint page (monitor/watch.c) */
+    FAULT_WATCH,     /* access to a data-breakpoint page (monitor/watch.c) */
+    FAULT_CROSS      /* a page-crossing access (gen_lookup_faulting) */
 };
 
 /* A segment register with its hidden descriptor cache. */

@@ -474,6 +474,40 @@ START_TEST(push_and_pop_memory_with_a_crossing_stack_slot)
 }
 END_TEST
 
+START_TEST(crossing_with_live_flags)
+{
+    /*
+     * Where guest flags are live (across the MOV here; always for x87
+     * operands) a copied instruction's lookup has no tests: crossing into
+     * another frame must still reach both (the lookup makes the address
+     * non-canonical and the #GP takes the slow path), and ZF must live.
+     */
+    static const uint8_t body[] = {
+        0xbb, 0x00, 0x00, 0x00, 0x40,       /* mov ebx, LIN */
+        0x31, 0xd2,                         /* xor edx, edx */
+        0x39, 0xc0,                         /* cmp eax, eax */
+        0x8b, 0x8b, 0xfe, 0x0f, 0x00, 0x00, /* mov ecx, [ebx+0xffe] */
+        0x0f, 0x94, 0xc2,                   /* sete dl */
+        0xdd, 0x83, 0xfc, 0x0f, 0x00, 0x00, /* fld qword [ebx+0xffc] */
+        0xdd, 0x1d, 0x00, 0x20, 0x00, 0x00, /* fstp qword [0x2000] */
+        0xf4,                               /* hlt */
+    };
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    put32(FRAME_A + 0xffc, 0x33445566);
+    put32(FRAME_B, 0x77881122);
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_ECX], 0x11223344);
+    ck_assert_uint_eq(st.regs[R_EDX], 1);
+    ck_assert_uint_eq(get32(0x2000), 0x33445566);
+    ck_assert_uint_eq(get32(0x2004), 0x77881122);
+    ck_assert_uint_ge(harness_vcpu(h)->stats.slow_accesses, 2);
+}
+END_TEST
+
 START_TEST(stack_and_calls_with_paging)
 {
     /* The stack lives in a mapped page: push, call, ret through shadows. */
@@ -597,6 +631,7 @@ int main(void)
     tcase_add_test(tc, stack_and_calls_with_paging);
     tcase_add_test(tc, unaligned_stack_in_a_block_made_for_an_aligned_one);
     tcase_add_test(tc, write_miss_with_live_flags);
+    tcase_add_test(tc, crossing_with_live_flags);
     tcase_add_test(tc, push_and_pop_memory_with_a_crossing_stack_slot);
     tcase_add_test(tc, stack_outside_ram_is_open_bus);
     tcase_add_test(tc, stack_outside_ram_is_open_bus_paged);
