@@ -927,9 +927,28 @@ static void emu_call_rm(struct emu *x)
         x->v->eip = target;
 }
 
+/* LEAVE, for the slow path: its pop (at EBP) crosses a page or has no
+ * RAM. ESP stays as it was if the pop faults. */
+static void emu_leave(struct emu *x)
+{
+    struct vcpu *v = x->v;
+    uint32_t esp0 = v->regs[R_ESP], val;
+    if (v->seg[SEG_SS].attr & SEG_ATTR_DB)
+        v->regs[R_ESP] = v->regs[R_EBP];
+    else
+        v->regs[R_ESP] = (esp0 & 0xffff0000u) | (v->regs[R_EBP] & 0xffff);
+    if (!cpu_pop(v, &val, x->osize)) {
+        v->regs[R_ESP] = esp0;
+        return;
+    }
+    reg_set(v, R_EBP, x->osize, val);
+    done(x);
+}
+
 static bool emulate_rare(struct emu *x, uint8_t op)
 {
     switch (op) {
+    case 0xc9: emu_leave(x); return true;
     case 0x8f:
         if (x->in.reg != 0)
             return false;

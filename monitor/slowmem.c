@@ -103,10 +103,11 @@ void slowmem_begin(struct vcpu *v)
     /* The one access to bounce: the stack slot of a PUSH/POP-like
      * instruction (CALL, RET, PUSH r), or the memory operand. PUSH m,
      * POP m and CALL m have both, either of which may be the one that
-     * crosses a page or has no RAM; the C path does them whole. */
+     * crosses a page or has no RAM; the C path does them whole. So it
+     * does LEAVE, whose slot is at EBP. */
     bool stack = insn_stack_slot(v, &in, &la, &size, &write);
-    if (stack && in.has_mem) {
-        emulate_insn(v);
+    if ((stack && in.has_mem) || insn_op(&in, 0) == 0xc9) {
+        emulate_insn(v); /* and LEAVE, whose pop is at EBP */
         return;
     }
     if (stack) {

@@ -508,6 +508,29 @@ START_TEST(crossing_with_live_flags)
 }
 END_TEST
 
+START_TEST(leave_with_a_crossing_pop)
+{
+    /* LEAVE pops at EBP, here straddling LIN+0x1000: the slow path does
+     * it in C (it once stopped the machine: "not emulated"). */
+    static const uint8_t body[] = {
+        0xbd, 0xfe, 0x0f, 0x00, 0x40, /* mov ebp, LIN+0xffe */
+        0xc9,                         /* leave */
+        0xf4,                         /* hlt */
+    };
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    put32(FRAME_A + 0xffc, 0x55660000);
+    put32(FRAME_B, 0x00003344);
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_int_eq(res.status, 0);
+    ck_assert_uint_eq(st.regs[R_EBP], 0x33445566);
+    ck_assert_uint_eq(st.regs[R_ESP], LIN + 0x1002);
+}
+END_TEST
+
 START_TEST(stack_and_calls_with_paging)
 {
     /* The stack lives in a mapped page: push, call, ret through shadows. */
@@ -632,6 +655,7 @@ int main(void)
     tcase_add_test(tc, unaligned_stack_in_a_block_made_for_an_aligned_one);
     tcase_add_test(tc, write_miss_with_live_flags);
     tcase_add_test(tc, crossing_with_live_flags);
+    tcase_add_test(tc, leave_with_a_crossing_pop);
     tcase_add_test(tc, push_and_pop_memory_with_a_crossing_stack_slot);
     tcase_add_test(tc, stack_outside_ram_is_open_bus);
     tcase_add_test(tc, stack_outside_ram_is_open_bus_paged);
