@@ -438,8 +438,9 @@ struct block *dbt_find(struct dbt *d, struct vcpu *v)
     uint32_t mode = dbt_mode(v), cs_base = v->seg[SEG_CS].base, phys;
     if (d->single_cached)
         mode |= MODE_ONE;
-    if ((mode & MODE_PAGING) && (v->regs[R_ESP] & 3))
+    if ((mode & MODE_PAGING) && ((v->regs[R_ESP] & 3) || d->esp_unaligned))
         mode |= MODE_ESP_UNALIGNED;
+    d->esp_unaligned = false;
     d->single_cached = false;
     if (!dbt_code_phys(v, cs_base + v->eip, &phys))
         return translate(d, v, mode, 0, false); /* reports the fetch #PF */
@@ -477,6 +478,11 @@ void dbt_step_unchecked(struct dbt *d)
 void dbt_step_next_cached(struct dbt *d)
 {
     d->single_cached = true;
+}
+
+void dbt_next_esp_unaligned(struct dbt *d)
+{
+    d->esp_unaligned = true;
 }
 
 void dbt_bounce_next(struct dbt *d)

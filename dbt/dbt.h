@@ -124,6 +124,10 @@ void dbt_step_unchecked(struct dbt *d);
  * translation (the instruction after STI or MOV SS: a hot path). */
 void dbt_step_next_cached(struct dbt *d);
 
+/* The next lookup takes the block variant that assumes nothing about ESP
+ * (MODE_ESP_UNALIGNED): a block's ESP entry test failed. */
+void dbt_next_esp_unaligned(struct dbt *d);
+
 /* Run the instruction at v->eip once with its memory operand in the
  * vCPU's bounce buffer (the monitor does the access around it). */
 void dbt_bounce_next(struct dbt *d);

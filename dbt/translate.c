@@ -5,6 +5,7 @@
 #include "monitor/vcpu.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 /* The host operand of a guest memory access, once HR_ADDR holds the
@@ -18,6 +19,10 @@ struct stub {
     uint32_t eip; /* guest target */
     bool indirect;
 };
+
+/* What HR_T2 holds: nothing known, or the entry (read or write table)
+ * of the block's stack page (gen_esp_check). */
+enum { T2_NONE, T2_STACK_READ, T2_STACK_WRITE };
 
 /* An out-of-line exit for a shadow miss or a page-crossing access. */
 struct mstub {
@@ -48,7 +53,12 @@ struct tctx {
     bool miss_faults; /* a zero entry may simply fault (see below) */
     bool esp_aligned; /* guest ESP is known to be a multiple of 4 here */
     int32_t stack_delta; /* the slot's offset from ESP (gen_stack_addr) */
-    size_t esp_check; /* rel32 of the block's ESP alignment test, or 0 */
+    size_t esp_check[2]; /* rel32s of the block's ESP entry tests, or 0 */
+    bool stack_page;  /* the entry test put the block's stack on one page */
+    bool esp_exact;   /* esp_off is ESP minus ESP at block entry */
+    int32_t esp_off;
+    bool stack_slot;  /* the access being generated is on that page */
+    int t2_holds;     /* T2_*: what HR_T2 holds between instructions */
     size_t insn_off;  /* emitter offset of this instruction's host code */
     int kind;         /* TR_* of the last instruction (coverage tool) */
     uint32_t page;    /* linear page of the block start */
@@ -257,6 +267,7 @@ static void gen_add_segbase(struct tctx *t, int seg)
 {
     if (!seg_needs_base(t, seg))
         return;
+    t->t2_holds = T2_NONE;
     emit_mov_r32_m32(t->e, HR_T2, VCPU_MEM(VCPU_OFF_SEG_BASE + 4 * seg));
     emit_lea_r32(t->e, HR_ADDR, hmem_bi(HR_ADDR, HR_T2, 1, 0));
 }
@@ -319,9 +330,20 @@ static int opsize(const struct tctx *t)
 /* The host operand for a guest access of `size` bytes at HR_ADDR. */
 static struct hmem gen_guest_mem(struct tctx *t, bool write, unsigned size)
 {
+    bool slot = t->stack_slot;
+    t->stack_slot = false;
     if (!(t->mode & MODE_PAGING))
         return GUEST_MEM;
+    if (slot) { /* on the block's stack page: one entry serves */
+        if (t->t2_holds == T2_STACK_WRITE ||
+            (t->t2_holds == T2_STACK_READ && !write))
+            return hmem_bi(HR_T2, HR_ADDR, 1, 0);
+        gen_shadow_lookup(t, write, 1); /* no crossing: one page */
+        t->t2_holds = write ? T2_STACK_WRITE : T2_STACK_READ;
+        return hmem_bi(HR_T2, HR_ADDR, 1, 0);
+    }
     gen_shadow_lookup(t, write, size);
+    t->t2_holds = T2_NONE;
     return hmem_bi(HR_T2, HR_ADDR, 1, 0);
 }
 
@@ -344,6 +366,89 @@ static bool sse_aligned_operand(const struct insn *in)
     if (b1 == 0xf0 && f2)                         /* lddqu */
         return false;
     return b1 >= 0x10;
+}
+
+/*
+ * The stack bytes [*lo, *hi) an instruction reaches through ESP, as
+ * offsets from ESP at block entry (off: ESP's offset before it), for the
+ * block's one stack page (gen_esp_check). Only 32-bit forms in a flat
+ * 32-bit stack; LEA reaches nothing. The slot of a PUSH/POP-like
+ * instruction and an [esp + disp] operand (after the pop for POP m).
+ */
+static bool esp_slot_range(const struct insn *in, int32_t off, int32_t *lo,
+                           int32_t *hi)
+{
+    uint8_t op = insn_op(in, 0);
+    if (in->op16 || !in->implicit_esp)
+        return false;
+    bool push = (op >= 0x50 && op <= 0x57) || op == 0x68 || op == 0x6a ||
+                op == 0xe8 || (op == 0xff && (in->reg == 2 || in->reg == 6));
+    bool pop = (op >= 0x58 && op <= 0x5f) || op == 0xc3 || op == 0xc2 ||
+               (op == 0x8f && in->reg == 0);
+    if (!push && !pop)
+        return false;
+    *lo = push ? off - 4 : off;
+    *hi = *lo + 4;
+    return true;
+}
+
+static bool esp_operand_range(const struct insn *in, int32_t off,
+                              int32_t *lo, int32_t *hi)
+{
+    uint8_t op = insn_op(in, 0);
+    if (!in->has_mem || in->mem_base != R_ESP || in->mem_index >= 0 ||
+        in->addr16 || in->bit_offset || op == 0x8d || in->mem_size == 0 ||
+        in->mem_size > 16 || (in->mem_seg != SEG_SS && in->mem_seg != SEG_DS))
+        return false;
+    int32_t disp = in->mem_disp + (op == 0x8f ? (in->op16 ? 2 : 4) : 0);
+    *lo = off + disp;
+    *hi = *lo + in->mem_size;
+    return true;
+}
+
+/*
+ * Has the instruction one memory access only? PUSH m, POP m and CALL m
+ * have an operand and a stack slot. Should the second one's lookup miss,
+ * the instruction resumes from its start, where an entry reused for the
+ * first would no longer be in HR_T2 (bt_enter does not restore it): such
+ * instructions look their stack up themselves.
+ */
+static bool one_access(const struct insn *in)
+{
+    int32_t lo, hi;
+    return !(in->has_mem && esp_slot_range(in, 0, &lo, &hi));
+}
+
+/* How far the instruction moves ESP, when that is known: 32-bit pushes
+ * and pops, ADD and SUB of an immediate; and zero when it leaves ESP be. */
+static bool esp_delta(const struct insn *in, int32_t *delta)
+{
+    uint8_t op = insn_op(in, 0);
+    bool named = in->esp_reg || in->esp_rm || in->esp_opreg;
+    *delta = 0;
+    if (!named && !in->implicit_esp)
+        return true;
+    if (in->op16)
+        return false;
+    if ((op >= 0x50 && op <= 0x57) || op == 0x68 || op == 0x6a ||
+        (!named && op == 0xff && in->reg == 6)) {
+        *delta = -4;
+        return true;
+    }
+    if ((op >= 0x58 && op <= 0x5f && op != 0x5c) ||
+        (!named && op == 0x8f && in->reg == 0)) {
+        *delta = 4;
+        return true;
+    }
+    if ((op == 0x81 || op == 0x83) && in->esp_rm && !in->esp_reg &&
+        (in->reg == 0 || in->reg == 5)) {
+        int32_t imm = (int8_t)in->bytes[in->imm_off];
+        if (op == 0x81)
+            memcpy(&imm, &in->bytes[in->imm_off], 4);
+        *delta = in->reg == 0 ? imm : -imm;
+        return true;
+    }
+    return false;
 }
 
 /*
@@ -386,6 +491,9 @@ static struct hmem gen_operand_mem(struct tctx *t, bool write, unsigned size)
         return VCPU_MEM(VOFF(bounce));
     if (sse_aligned_operand(t->in) || operand_within_page(t, size))
         size = 1; /* no crossing check needed */
+    int32_t lo, hi;
+    t->stack_slot = t->stack_page && t->esp_exact && one_access(t->in) &&
+                    esp_operand_range(t->in, t->esp_off, &lo, &hi);
     return gen_guest_mem(t, write, size);
 }
 
@@ -397,6 +505,9 @@ static struct hmem gen_stack_mem(struct tctx *t, bool write, unsigned size)
         return VCPU_MEM(VOFF(bounce));
     if (stack_slot_within_page(t, size))
         size = 1; /* no crossing check needed */
+    int32_t lo, hi;
+    t->stack_slot = t->stack_page && t->esp_exact && one_access(t->in) &&
+                    esp_slot_range(t->in, t->esp_off, &lo, &hi);
     return gen_guest_mem(t, write, size);
 }
 
@@ -1533,21 +1644,51 @@ static void gen_esp_check(struct tctx *t, const struct insn *ins,
     }
     if (!useful)
         return;
+    /* The stack bytes the block reaches at known offsets from ESP. */
+    int32_t lo = INT32_MAX, hi = INT32_MIN, off = 0, a, b, delta;
+    int slots = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        if (esp_slot_range(&ins[i], off, &a, &b) ||
+            esp_operand_range(&ins[i], off, &a, &b)) {
+            lo = a < lo ? a : lo;
+            hi = b > hi ? b : hi;
+            slots++;
+        }
+        if (esp_slot_range(&ins[i], off, &a, &b) &&
+            esp_operand_range(&ins[i], off, &a, &b)) {
+            lo = a < lo ? a : lo; /* PUSH m / POP m: both on the stack */
+            hi = b > hi ? b : hi;
+        }
+        if (!esp_delta(&ins[i], &delta) || delta < -4096 || delta > 4096)
+            break;
+        off += delta;
+    }
     struct emitter *e = t->e;
     if (!live[0]) {
         emit_test_r32_imm32(e, HR_ESP, 3);
-        t->esp_check = emit_jcc_rel32(e, CC_NE, e->p);
+        t->esp_check[0] = emit_jcc_rel32(e, CC_NE, e->p);
+        /* Two or more slots: all on ESP's page, so one lookup serves. */
+        if (slots >= 2 && hi - lo <= 4096) {
+            emit_lea_r32(e, HR_T1, hmem_bd(HR_ESP, lo));
+            emit_lea_r32(e, HR_T2, hmem_bd(HR_ESP, hi - 1));
+            emit_xor_r32_r32(e, HR_T1, HR_T2);
+            emit_test_r32_imm32(e, HR_T1, 0xfffff000u);
+            t->esp_check[1] = emit_jcc_rel32(e, CC_NE, e->p);
+            t->stack_page = true;
+        }
     } else { /* flag-free: HR_T2 = ESP << 30 is zero iff aligned */
         emit_mov_r32_imm32(e, HR_T1, 30);
         emit_shlx_r32(e, HR_T2, HR_ESP, HR_T1);
         emit_xchg_r64_r64(e, HR_T2, H_RCX);
         size_t ok = emit_jrcxz_rel8(e);
         emit_xchg_r64_r64(e, HR_T2, H_RCX);
-        t->esp_check = emit_jmp_rel32(e, e->p);
+        t->esp_check[0] = emit_jmp_rel32(e, e->p);
         emit_bind_rel8(e, ok);
         emit_xchg_r64_r64(e, HR_T2, H_RCX);
     }
     t->esp_aligned = true;
+    t->esp_exact = true;
+    t->esp_off = 0;
 }
 
 /* The block at a linear address whose code cannot be fetched: it reports
@@ -1628,6 +1769,15 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
             t.flags_live = live[n];
             gen_insn(&t);
             t.esp_aligned = t.esp_aligned && keeps_esp_aligned(&ins[n]);
+            int32_t delta, lo, hi;
+            t.esp_exact = t.esp_exact && esp_delta(&ins[n], &delta) &&
+                          delta >= -4096 && delta <= 4096;
+            t.esp_off += t.esp_exact ? delta : 0;
+            /* HR_T2 survives only translations whose lookups are all
+             * accounted for (gen_guest_mem, gen_add_segbase). */
+            if (t.kind != TR_COPY &&
+                !esp_slot_range(&ins[n], 0, &lo, &hi))
+                t.t2_holds = T2_NONE;
             eip = next_eip(&t);
         }
         pcm[n++].flags = t.pcflags;
@@ -1641,9 +1791,16 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
     }
     gen_stubs(&t);
     gen_mstubs(&t);
-    if (t.esp_check) { /* ESP unaligned at entry: the other variant */
-        emit_patch_rel32(e->start + t.esp_check, e->p);
+    /* An entry test failed: to the variant that assumes nothing about
+     * ESP, chained there once the monitor has found it. */
+    for (int i = 0; i < 2; i++) {
+        if (!t.esp_check[i])
+            continue;
+        uint8_t *site = e->start + t.esp_check[i];
+        emit_patch_rel32(site, e->p);
         emit_mov_m32_imm32(e, VCPU_MEM(VCPU_OFF_EIP), b->eip);
+        emit_lea_r64_rip(e, HR_T0, site);
+        emit_mov_m64_r64(e, VCPU_MEM(VCPU_OFF_EXIT_ARG), HR_T0);
         emit_mov_m64_imm32(e, VCPU_MEM(VCPU_OFF_EXIT_REASON),
                            EXIT_ESP_UNALIGNED);
         emit_jmp_m64(e, VCPU_MEM(VCPU_OFF_EXIT_FN));

@@ -268,6 +268,8 @@ static void handle_exit(struct vcpu *v)
             break;
         }
         v->eip = b->eip;
+        if (b->mode & MODE_ESP_UNALIGNED) /* still that variant */
+            dbt_next_esp_unaligned(v->dbt);
         dbt_find(v->dbt, v);
         break;
     }
@@ -296,7 +298,12 @@ static void handle_exit(struct vcpu *v)
     case EXIT_FPU_ENV:
         on_fpu_env(v, (uint32_t)v->exit_arg);
         break;
-    case EXIT_ESP_UNALIGNED: /* dbt_find picks the block's other variant */
+    case EXIT_ESP_UNALIGNED: /* the block's variant for any ESP, chained */
+        dbt_next_esp_unaligned(v->dbt);
+        on_chain(v);
+        /* and run now, chained or not (a one-off block is not): the
+         * next lookup must not find the block whose test failed. */
+        dbt_next_esp_unaligned(v->dbt);
         break;
     case EXIT_INTERRUPT:
         vcpu_unkick(v);

@@ -536,6 +536,75 @@ START_TEST(leave_with_a_crossing_pop)
 }
 END_TEST
 
+START_TEST(stack_page_test_sends_a_straddling_block_elsewhere)
+{
+    /*
+     * S reaches three stack slots, [esp], [esp+4], [esp+8]: on one page,
+     * one lookup serves them all. Called twice away from a page end, its
+     * block is chained; the third time its slots straddle LIN+0x1000
+     * (ESP still aligned): the block's entry test must send it to the
+     * variant that looks every slot up, or [esp+4] would be read from
+     * FRAME_A's neighbour instead of FRAME_B.
+     */
+    static const uint8_t body[] = {
+        0xbf, 0x00, 0x11, 0x00, 0x40, /* mov edi, LIN+0x1100 */
+        0xbe, 0x00, 0x11, 0x00, 0x40, /* mov esi, LIN+0x1100 */
+        0xbd, 0x03, 0x00, 0x00, 0x00, /* mov ebp, 3 */
+        0x89, 0xfc,                   /* again: mov esp, edi */
+        0xe8, 0x0b, 0x00, 0x00, 0x00, /* call S */
+        0x89, 0xf7,                   /* mov edi, esi */
+        0xbe, 0x00, 0x10, 0x00, 0x40, /* mov esi, LIN+0x1000 */
+        0x4d,                         /* dec ebp */
+        0x75, 0xef,                   /* jnz again */
+        0xf4,                         /* hlt */
+        0x31, 0xc9,                   /* S: xor ecx, ecx */
+        0x8b, 0x44, 0x24, 0x04,       /* mov eax, [esp+4] */
+        0x89, 0x44, 0x24, 0x08,       /* mov [esp+8], eax */
+        0xc3,                         /* ret */
+    };
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    put32(FRAME_B + 0x100, 0x11111111);
+    put32(FRAME_B, 0xabcdef01);
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EAX], 0xabcdef01);
+    ck_assert_uint_eq(get32(FRAME_B + 4), 0xabcdef01);
+    ck_assert_uint_eq(get32(FRAME_B + 0x104), 0x11111111);
+    ck_assert_uint_ge(harness_vcpu(h)->stats.exits[EXIT_ESP_UNALIGNED], 1);
+}
+END_TEST
+
+START_TEST(pop_memory_after_a_push_on_the_stack_page)
+{
+    /*
+     * PUSH and POP m share the block's stack page. POP m's operand is on
+     * a page not yet filled: its miss resumes POP m from its start, so
+     * POP m must not have reused the PUSH's entry for its slot (it was
+     * gone after the exit, and the instruction faulted for ever).
+     */
+    static const uint8_t body[] = {
+        0xbc, 0x00, 0x18, 0x00, 0x40,       /* mov esp, LIN+0x1800 */
+        0xb8, 0x78, 0x56, 0x34, 0x12,       /* mov eax, 0x12345678 */
+        0xe9, 0x00, 0x00, 0x00, 0x00,       /* jmp next (a new block) */
+        0x31, 0xc9,                         /* next: xor ecx, ecx */
+        0x50,                               /* push eax */
+        0x8f, 0x05, 0x10, 0x20, 0x00, 0x40, /* pop dword [LIN+0x2010] */
+        0xf4,                               /* hlt */
+    };
+    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x2000, FRAME_A, PTE_P | PTE_W);
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(get32(FRAME_A + 0x10), 0x12345678);
+    ck_assert_uint_eq(st.regs[R_ESP], LIN + 0x1800);
+}
+END_TEST
+
 START_TEST(stack_and_calls_with_paging)
 {
     /* The stack lives in a mapped page: push, call, ret through shadows. */
@@ -661,6 +730,8 @@ int main(void)
     tcase_add_test(tc, write_miss_with_live_flags);
     tcase_add_test(tc, crossing_with_live_flags);
     tcase_add_test(tc, leave_with_a_crossing_pop);
+    tcase_add_test(tc, stack_page_test_sends_a_straddling_block_elsewhere);
+    tcase_add_test(tc, pop_memory_after_a_push_on_the_stack_page);
     tcase_add_test(tc, push_and_pop_memory_with_a_crossing_stack_slot);
     tcase_add_test(tc, stack_outside_ram_is_open_bus);
     tcase_add_test(tc, stack_outside_ram_is_open_bus_paged);
