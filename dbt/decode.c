@@ -366,6 +366,11 @@ static void find_flags(struct insn *in, const cs_x86 *x, unsigned id)
         X86_EFLAGS_MODIFY_SF | X86_EFLAGS_RESET_SF | X86_EFLAGS_SET_SF | X86_EFLAGS_UNDEFINED_SF,
         X86_EFLAGS_MODIFY_OF | X86_EFLAGS_RESET_OF | X86_EFLAGS_SET_OF | X86_EFLAGS_UNDEFINED_OF);
     in->flags_read |= flags_read_extra(id);
+    /* BT, BTS, BTR, BTC leave ZF alone (SDM; so does the AMD host), but
+     * Capstone 4 lists it among their undefined, hence written, flags. */
+    if (id == X86_INS_BT || id == X86_INS_BTS || id == X86_INS_BTR ||
+        id == X86_INS_BTC)
+        in->flags_written &= ~(uint32_t)EFL_ZF;
     if (flags_conditional(in)) {
         in->flags_read |= in->flags_written;
         in->flags_written = 0;

@@ -262,6 +262,27 @@ START_TEST(every_x87_escape_is_x87)
 }
 END_TEST
 
+START_TEST(bit_tests_leave_zf_alone)
+{
+    /* BT/BTS/BTR/BTC define CF only and leave ZF as it was: liveness must
+     * not take them for writing ZF (Capstone 4 lists it as undefined). */
+    static const uint8_t cases[][5] = {
+        {0x0f, 0xba, 0xe0, 0x03},       /* bt eax, 3 */
+        {0x0f, 0xab, 0xc8},             /* bts eax, ecx */
+        {0x0f, 0xba, 0x7c, 0x24, 0xe5}, /* btc dword [esp-0x1b], imm8 */
+        {0x0f, 0xb3, 0x08},             /* btr [eax], ecx */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t b[8] = {0};
+        memcpy(b, cases[i], sizeof(cases[i]));
+        b[5] = 0x1b;
+        ck_assert(dec32(b, sizeof(b)));
+        ck_assert_msg(in.flags_written & EFL_CF, "%s: CF", in.text);
+        ck_assert_msg(!(in.flags_written & EFL_ZF), "%s writes ZF", in.text);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("decode");
@@ -279,6 +300,7 @@ int main(void)
     tcase_add_test(tc, flag_readers);
     tcase_add_test(tc, memory_access);
     tcase_add_test(tc, every_x87_escape_is_x87);
+    tcase_add_test(tc, bit_tests_leave_zf_alone);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
