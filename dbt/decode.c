@@ -548,6 +548,11 @@ bool decode_insn(struct decoder *d, const uint8_t *code, size_t avail,
      * as EFLAGS: the escape opcodes D8-DF are x87 whatever it says. */
     if ((out->bytes[out->npfx] & 0xf8) == 0xd8)
         out->groups |= IG_X87;
+    /* Nor are LOOP, LOOPE and LOOPNE in its jump group (JECXZ is): the
+     * liveness pass then ran past their block's end and found the flags
+     * their target reads dead. */
+    if (out->bytes[out->npfx] >= 0xe0 && out->bytes[out->npfx] <= 0xe2)
+        out->groups |= IG_JUMP;
     int pos = out->npfx;
     if (x->encoding.modrm_offset > out->npfx) {
         out->has_modrm = true;

@@ -283,6 +283,20 @@ START_TEST(bit_tests_leave_zf_alone)
 }
 END_TEST
 
+START_TEST(loops_are_jumps)
+{
+    /* LOOP, LOOPE, LOOPNE and JECXZ transfer control: the liveness pass
+     * must stop at them (Capstone 4 files only JECXZ as a jump). */
+    static const uint8_t cases[][2] = {
+        {0xe0, 0xf6}, {0xe1, 0xf6}, {0xe2, 0xf6}, {0xe3, 0xf6}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t b[8] = {cases[i][0], cases[i][1]};
+        ck_assert(dec32(b, sizeof(b)));
+        ck_assert_msg(in.groups & IG_JUMP, "%s is not a jump", in.text);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("decode");
@@ -301,6 +315,7 @@ int main(void)
     tcase_add_test(tc, memory_access);
     tcase_add_test(tc, every_x87_escape_is_x87);
     tcase_add_test(tc, bit_tests_leave_zf_alone);
+    tcase_add_test(tc, loops_are_jumps);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
