@@ -419,36 +419,68 @@ static bool one_access(const struct insn *in)
     return !(in->has_mem && esp_slot_range(in, 0, &lo, &hi));
 }
 
-/* How far the instruction moves ESP, when that is known: 32-bit pushes
- * and pops, ADD and SUB of an immediate; and zero when it leaves ESP be. */
+/* The immediate of ADD/SUB/AND ESP, imm (81 /r imm32, 83 /r imm8), or
+ * false for any other instruction. */
+static bool esp_alu_imm(const struct insn *in, int32_t *imm)
+{
+    uint8_t op = insn_op(in, 0);
+    if ((op != 0x81 && op != 0x83) || !in->esp_rm || in->esp_reg ||
+        in->op16 || (in->reg != 0 && in->reg != 5 && in->reg != 4))
+        return false;
+    *imm = (int8_t)in->bytes[in->imm_off];
+    if (op == 0x81)
+        memcpy(imm, &in->bytes[in->imm_off], 4);
+    return true;
+}
+
+/*
+ * How far the instruction moves ESP, when that is known: 32-bit pushes
+ * and pops (of registers, immediates, memory, segment registers, the
+ * flags, all registers), ADD and SUB of an immediate; and zero when it
+ * leaves ESP be.
+ */
 static bool esp_delta(const struct insn *in, int32_t *delta)
 {
     uint8_t op = insn_op(in, 0);
+    uint8_t op2 = in->op_len == 2 ? insn_op(in, 1) : 0;
     bool named = in->esp_reg || in->esp_rm || in->esp_opreg;
+    int32_t imm;
     *delta = 0;
     if (!named && !in->implicit_esp)
         return true;
     if (in->op16)
         return false;
-    if ((op >= 0x50 && op <= 0x57) || op == 0x68 || op == 0x6a ||
-        (!named && op == 0xff && in->reg == 6)) {
-        *delta = -4;
-        return true;
+    if (esp_alu_imm(in, &imm)) {
+        *delta = in->reg == 0 ? imm : in->reg == 5 ? -imm : 0;
+        return in->reg != 4; /* AND: by an amount not known here */
     }
-    if ((op >= 0x58 && op <= 0x5f && op != 0x5c) ||
-        (!named && op == 0x8f && in->reg == 0)) {
-        *delta = 4;
-        return true;
+    bool push = (op >= 0x50 && op <= 0x57) || op == 0x68 || op == 0x6a;
+    bool pop = op >= 0x58 && op <= 0x5f && op != 0x5c; /* not POP ESP */
+    if (!named) {
+        push |= (op == 0xff && in->reg == 6) || op == 0x06 || op == 0x0e ||
+                op == 0x16 || op == 0x1e || op == 0x9c ||
+                (op == 0x0f && (op2 == 0xa0 || op2 == 0xa8));
+        pop |= (op == 0x8f && in->reg == 0) || op == 0x07 || op == 0x17 ||
+               op == 0x1f || op == 0x9d ||
+               (op == 0x0f && (op2 == 0xa1 || op2 == 0xa9));
+        if (op == 0x60 || op == 0x61) { /* PUSHA, POPA */
+            *delta = op == 0x60 ? -32 : 32;
+            return true;
+        }
     }
-    if ((op == 0x81 || op == 0x83) && in->esp_rm && !in->esp_reg &&
-        (in->reg == 0 || in->reg == 5)) {
-        int32_t imm = (int8_t)in->bytes[in->imm_off];
-        if (op == 0x81)
-            memcpy(&imm, &in->bytes[in->imm_off], 4);
-        *delta = in->reg == 0 ? imm : -imm;
-        return true;
-    }
-    return false;
+    *delta = push ? -4 : pop ? 4 : 0;
+    return push || pop;
+}
+
+/* Follow ESP's offset from its block-entry value through the instruction;
+ * false once it is no longer known (or moved by more than a page). */
+static bool esp_step(const struct insn *in, int32_t *off)
+{
+    int32_t delta;
+    if (!esp_delta(in, &delta) || delta < -4096 || delta > 4096)
+        return false;
+    *off += delta;
+    return true;
 }
 
 /*
@@ -1575,45 +1607,16 @@ static uint32_t predecode(struct dbt *d, struct vcpu *v, uint32_t mode,
 
 /*
  * Does a guest ESP that is a multiple of 4 before the instruction stay one
- * after it? Yes for instructions that leave ESP alone, 32-bit pushes and
- * pops, and ADD, SUB or AND of ESP with such an immediate; anything else
- * that names or moves ESP is taken to lose the alignment.
+ * after it? Yes when it moves ESP by a known multiple of 4 (esp_delta) or
+ * ANDs it with one; anything else that names or moves ESP is taken to
+ * lose the alignment.
  */
 static bool keeps_esp_aligned(const struct insn *in)
 {
-    uint8_t op = insn_op(in, 0);
-    bool named = in->esp_reg || in->esp_rm || in->esp_opreg;
-    if (!named && !in->implicit_esp)
-        return true;
-    if (in->op16)
-        return false;
-    if (op == 0x54) /* push esp */
-        return true;
-    if ((op == 0x81 || op == 0x83) && in->esp_rm && !in->esp_reg) {
-        uint32_t imm = in->bytes[in->imm_off];
-        if (op == 0x81)
-            memcpy(&imm, &in->bytes[in->imm_off], 4);
-        if (in->reg == 0 || in->reg == 5) /* add, sub */
-            return (imm & 3) == 0;
-        return in->reg == 4 && (imm & 3) == 0; /* and */
-    }
-    if (named)
-        return false;
-    switch (op) {
-    case 0x06: case 0x07: case 0x0e: case 0x16: case 0x17: case 0x1e:
-    case 0x1f: case 0x60: case 0x61: case 0x68: case 0x6a: case 0x8f:
-    case 0x9c: case 0x9d:
-        return true; /* push/pop segment, PUSHA/POPA, push imm, pop m */
-    case 0x0f:
-        return in->op_len == 2 && (insn_op(in, 1) == 0xa0 ||
-                                   insn_op(in, 1) == 0xa1 ||
-                                   insn_op(in, 1) == 0xa8 ||
-                                   insn_op(in, 1) == 0xa9);
-    case 0xff:
-        return in->reg == 6; /* push m */
-    default:
-        return (op >= 0x50 && op <= 0x5f); /* push/pop r (not pop esp) */
-    }
+    int32_t delta, imm;
+    if (esp_delta(in, &delta))
+        return (delta & 3) == 0;
+    return esp_alu_imm(in, &imm) && in->reg == 4 && (imm & 3) == 0;
 }
 
 /* Does the instruction reach the stack through ESP (PUSH/POP-like, or an
@@ -1637,32 +1640,26 @@ static void gen_esp_check(struct tctx *t, const struct insn *ins,
     if ((t->mode & (MODE_PAGING | MODE_ESP_UNALIGNED | MODE_ONE)) !=
             MODE_PAGING || count == 0)
         return;
-    bool aligned = true, useful = false;
-    for (uint32_t i = 0; i < count && aligned && !useful; i++) {
-        useful = uses_esp_slot(&ins[i]);
-        aligned = keeps_esp_aligned(&ins[i]);
+    /* Worth it if the stack is reached while ESP is still aligned; and
+     * the stack bytes the block reaches at known offsets from ESP. */
+    bool aligned = true, exact = true, useful = false;
+    int32_t lo = INT32_MAX, hi = INT32_MIN, off = 0, a[2], b[2];
+    int slots = 0;
+    for (uint32_t i = 0; i < count && (aligned || exact); i++) {
+        useful = useful || (aligned && uses_esp_slot(&ins[i]));
+        bool in_slot = exact && esp_slot_range(&ins[i], off, &a[0], &b[0]);
+        bool in_opnd = exact && esp_operand_range(&ins[i], off, &a[1], &b[1]);
+        for (int k = 0; k < 2; k++)
+            if (k ? in_opnd : in_slot) {
+                lo = a[k] < lo ? a[k] : lo;
+                hi = b[k] > hi ? b[k] : hi;
+            }
+        slots += in_slot || in_opnd;
+        aligned = aligned && keeps_esp_aligned(&ins[i]);
+        exact = exact && esp_step(&ins[i], &off);
     }
     if (!useful)
         return;
-    /* The stack bytes the block reaches at known offsets from ESP. */
-    int32_t lo = INT32_MAX, hi = INT32_MIN, off = 0, a, b, delta;
-    int slots = 0;
-    for (uint32_t i = 0; i < count; i++) {
-        if (esp_slot_range(&ins[i], off, &a, &b) ||
-            esp_operand_range(&ins[i], off, &a, &b)) {
-            lo = a < lo ? a : lo;
-            hi = b > hi ? b : hi;
-            slots++;
-        }
-        if (esp_slot_range(&ins[i], off, &a, &b) &&
-            esp_operand_range(&ins[i], off, &a, &b)) {
-            lo = a < lo ? a : lo; /* PUSH m / POP m: both on the stack */
-            hi = b > hi ? b : hi;
-        }
-        if (!esp_delta(&ins[i], &delta) || delta < -4096 || delta > 4096)
-            break;
-        off += delta;
-    }
     struct emitter *e = t->e;
     if (!live[0]) {
         emit_test_r32_imm32(e, HR_ESP, 3);
@@ -1769,10 +1766,8 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
             t.flags_live = live[n];
             gen_insn(&t);
             t.esp_aligned = t.esp_aligned && keeps_esp_aligned(&ins[n]);
-            int32_t delta, lo, hi;
-            t.esp_exact = t.esp_exact && esp_delta(&ins[n], &delta) &&
-                          delta >= -4096 && delta <= 4096;
-            t.esp_off += t.esp_exact ? delta : 0;
+            int32_t lo, hi;
+            t.esp_exact = t.esp_exact && esp_step(&ins[n], &t.esp_off);
             /* HR_T2 survives only translations whose lookups are all
              * accounted for (gen_guest_mem, gen_add_segbase). */
             if (t.kind != TR_COPY &&
