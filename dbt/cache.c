@@ -3,13 +3,13 @@
  * cache, and lookups from host PC back to the block (for signals). */
 #include "dbt/internal.h"
 #include "dbt/trace.h"
+#include "devices/clock.h"
 #include "mmu/walk.h"
 #include "monitor/vcpu.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #define PCMAP_PER_BLOCK_AVG 16
 #define CODE_RESERVED 64 /* the stale-entry stub, at the start of the cache */
@@ -363,12 +363,6 @@ bool dbt_code_phys(struct vcpu *v, uint32_t la, uint32_t *pa)
     return true;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Room for one more block? If not, start the cache over. */
 static void ensure_room(struct dbt *d, struct vcpu *v)
@@ -393,7 +387,7 @@ static void protect_block(struct dbt *d, struct vcpu *v, struct block *b)
 static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode,
                                uint32_t phys, bool cacheable)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = clock_now_ns();
     ensure_room(d, v);
     struct block *b = &d->blocks[d->nblocks];
     struct emitter e;
@@ -427,7 +421,7 @@ static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode,
     v->stats.blocks_translated++;
     v->stats.insns_translated += b->ninsns;
     v->stats.code_bytes += b->host_len;
-    v->stats.translate_ns += now_ns() - t0;
+    v->stats.translate_ns += clock_now_ns() - t0;
     if (dbt_trace_mask & (TRACE_IN_ASM | TRACE_OUT_ASM))
         dbt_trace_block(d, v, b);
     return b;

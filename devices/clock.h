@@ -6,8 +6,17 @@
 #define BT386_DEVICES_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 #define CLOCK_NS_PER_SEC 1000000000ull
+
+/* The host's monotonic clock, in nanoseconds: the board's time base. */
+static inline uint64_t clock_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * CLOCK_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
 
 /* Ticks counted from epoch_ns to t (0 before the epoch). */
 static inline uint64_t clock_ticks(uint64_t hz, int64_t epoch_ns, int64_t t)

@@ -6,10 +6,10 @@
 #include "mmu/access.h"
 #include "mmu/shadow.h"
 #include "mmu/walk.h"
+#include "devices/clock.h"
 
 #include <signal.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Copy the arithmetic flags translated code left in host RFLAGS. */
@@ -50,25 +50,18 @@ static void on_miss(struct vcpu *v, uint32_t la, bool write)
     }
 }
 
-static uint64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* A miss, counted by how it left translated code, and timed: what the
  * shadow tables cost beyond their inline lookups. */
 static void on_miss_counted(struct vcpu *v, uint32_t la, bool write,
                             bool fault)
 {
-    uint64_t t0 = monotonic_ns();
+    uint64_t t0 = clock_now_ns();
     if (fault)
         v->stats.shadow_miss_fault++;
     else
         v->stats.shadow_miss_stub++;
     on_miss(v, la, write);
-    v->stats.shadow_miss_ns += monotonic_ns() - t0;
+    v->stats.shadow_miss_ns += clock_now_ns() - t0;
 }
 
 /* A code fetch at la failed while translating: deliver its #PF (if the
