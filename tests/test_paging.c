@@ -86,6 +86,38 @@ static void map(uint32_t pd, uint32_t pt, uint32_t la, uint32_t pa,
     put32(pt + ((la >> 12) & 0x3ff) * 4, pa | flags);
 }
 
+/* LIN and LIN+0x1000 on frames far apart (A, B): an access across the
+ * page boundary must reach both. */
+static void map_two_frames(void)
+{
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+}
+
+/*
+ * Call S (the n bytes at s) three times: twice with ESP at LIN+0x1100,
+ * so that its block is made for that and the second call is chained to
+ * it, then with ESP at esp_last; then HLT.
+ */
+static void emit_call_thrice(uint32_t esp_last, const uint8_t *s, size_t n)
+{
+    uint8_t drive[] = {
+        0xbf, 0x00, 0x11, 0x00, 0x40, /* mov edi, LIN+0x1100 */
+        0xbe, 0x00, 0x11, 0x00, 0x40, /* mov esi, LIN+0x1100 */
+        0xbd, 0x03, 0x00, 0x00, 0x00, /* mov ebp, 3 */
+        0x89, 0xfc,                   /* again: mov esp, edi */
+        0xe8, 0x0b, 0x00, 0x00, 0x00, /* call S */
+        0x89, 0xf7,                   /* mov edi, esi */
+        0xbe, 0, 0, 0, 0,             /* mov esi, esp_last */
+        0x4d,                         /* dec ebp */
+        0x75, 0xef,                   /* jnz again */
+        0xf4,                         /* hlt */
+    };
+    memcpy(&drive[25], &esp_last, 4);
+    emit(drive, sizeof(drive));
+    emit(s, n);
+}
+
 static void setup(void)
 {
     h = harness_create(16);
@@ -117,8 +149,7 @@ START_TEST(read_write_sets_accessed_and_dirty)
     static const uint8_t load[] = {0x8b, 0x1d};  /* mov ebx, [LIN+16] */
     static const uint8_t load2[] = {0x8b, 0x0d}; /* mov ecx, [LIN+0x1000] */
     uint32_t v = 0x12345678;
-    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
-    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    map_two_frames();
     emit_enable_paging(PD1, 0);
     emit_modrm_abs(store, 2, LIN + 16);
     emit(&v, 4);
@@ -202,8 +233,7 @@ START_TEST(page_crossing_access_uses_both_frames)
     static const uint8_t store[] = {0xc7, 0x05}; /* mov dword [LIN+0xffe], imm */
     static const uint8_t load[] = {0x8b, 0x1d};  /* mov ebx, [LIN+0xffe] */
     uint32_t v = 0xaabbccdd;
-    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
-    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    map_two_frames();
     emit_enable_paging(PD1, 0);
     emit_modrm_abs(store, 2, LIN + 0xffe);
     emit(&v, 4);
@@ -382,26 +412,15 @@ START_TEST(unaligned_stack_in_a_block_made_for_an_aligned_one)
      * LIN+0x1000: the block's entry test must send it to the variant that
      * checks.
      */
-    static const uint8_t body[] = {
-        0xbf, 0x00, 0x11, 0x00, 0x40, /* mov edi, LIN+0x1100 */
-        0xbe, 0x00, 0x11, 0x00, 0x40, /* mov esi, LIN+0x1100 */
-        0xbd, 0x03, 0x00, 0x00, 0x00, /* mov ebp, 3 */
-        0x89, 0xfc,                   /* again: mov esp, edi */
-        0xe8, 0x0b, 0x00, 0x00, 0x00, /* call S */
-        0x89, 0xf7,                   /* mov edi, esi */
-        0xbe, 0x06, 0x10, 0x00, 0x40, /* mov esi, LIN+0x1006 */
-        0x4d,                         /* dec ebp */
-        0x75, 0xef,                   /* jnz again */
-        0xf4,                         /* hlt */
+    static const uint8_t sub[] = {
         0x68, 0x44, 0x33, 0x22, 0x11, /* S: push 0x11223344 */
         0x8b, 0x1c, 0x24,             /* mov ebx, [esp] */
         0x59,                         /* pop ecx */
         0xc3,                         /* ret */
     };
-    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
-    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    map_two_frames();
     emit_enable_paging(PD1, 0);
-    emit(body, sizeof(body));
+    emit_call_thrice(LIN + 0x1006, sub, sizeof(sub));
     run();
     ck_assert_int_eq(res.vector, -1);
     ck_assert_uint_eq(st.regs[R_EBX], 0x11223344);
@@ -456,8 +475,7 @@ START_TEST(push_and_pop_memory_with_a_crossing_stack_slot)
         0x8f, 0x05, 0x20, 0x20, 0x00, 0x40, /* pop dword [LIN+0x2020] */
         0xf4,                               /* hlt */
     };
-    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
-    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    map_two_frames();
     map(PD1, PT_HIGH, LIN + 0x2000, FRAME_B + 0x1000, PTE_P | PTE_W);
     put32(FRAME_B + 0x1010, 0xcafef00d);
     emit_enable_paging(PD1, 0);
@@ -492,8 +510,7 @@ START_TEST(crossing_with_live_flags)
         0xdd, 0x1d, 0x00, 0x20, 0x00, 0x00, /* fstp qword [0x2000] */
         0xf4,                               /* hlt */
     };
-    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
-    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    map_two_frames();
     put32(FRAME_A + 0xffc, 0x33445566);
     put32(FRAME_B, 0x77881122);
     put32(FRAME_B + 0x10, 0x3f800000); /* 1.0f */
@@ -522,8 +539,7 @@ START_TEST(leave_with_a_crossing_pop)
         0xc9,                         /* leave */
         0xf4,                         /* hlt */
     };
-    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
-    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    map_two_frames();
     put32(FRAME_A + 0xffc, 0x55660000);
     put32(FRAME_B, 0x00003344);
     emit_enable_paging(PD1, 0);
@@ -546,28 +562,17 @@ START_TEST(stack_page_test_sends_a_straddling_block_elsewhere)
      * variant that looks every slot up, or [esp+4] would be read from
      * FRAME_A's neighbour instead of FRAME_B.
      */
-    static const uint8_t body[] = {
-        0xbf, 0x00, 0x11, 0x00, 0x40, /* mov edi, LIN+0x1100 */
-        0xbe, 0x00, 0x11, 0x00, 0x40, /* mov esi, LIN+0x1100 */
-        0xbd, 0x03, 0x00, 0x00, 0x00, /* mov ebp, 3 */
-        0x89, 0xfc,                   /* again: mov esp, edi */
-        0xe8, 0x0b, 0x00, 0x00, 0x00, /* call S */
-        0x89, 0xf7,                   /* mov edi, esi */
-        0xbe, 0x00, 0x10, 0x00, 0x40, /* mov esi, LIN+0x1000 */
-        0x4d,                         /* dec ebp */
-        0x75, 0xef,                   /* jnz again */
-        0xf4,                         /* hlt */
+    static const uint8_t sub[] = {
         0x31, 0xc9,                   /* S: xor ecx, ecx */
         0x8b, 0x44, 0x24, 0x04,       /* mov eax, [esp+4] */
         0x89, 0x44, 0x24, 0x08,       /* mov [esp+8], eax */
         0xc3,                         /* ret */
     };
-    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
-    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    map_two_frames();
     put32(FRAME_B + 0x100, 0x11111111);
     put32(FRAME_B, 0xabcdef01);
     emit_enable_paging(PD1, 0);
-    emit(body, sizeof(body));
+    emit_call_thrice(LIN + 0x1000, sub, sizeof(sub));
     run();
     ck_assert_int_eq(res.vector, -1);
     ck_assert_uint_eq(st.regs[R_EAX], 0xabcdef01);
@@ -642,8 +647,7 @@ START_TEST(single_string_insns_through_shadow_tables)
         0xf4,                         /* hlt */
     };
     static const uint8_t src[4] = {0x11, 0x22, 0x33, 0x44};
-    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
-    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    map_two_frames();
     map(PD1, PT_HIGH, LIN + 0x2000, FRAME_A + 0x2000, PTE_P | PTE_W);
     harness_write(h, FRAME_A + 0xffe, "\x5a\x11", 2);
     harness_write(h, FRAME_B, src + 1, 3);
@@ -682,8 +686,7 @@ START_TEST(rep_movs_across_scattered_frames)
         0xfc,                         /* cld */
         0xf4,                         /* hlt */
     };
-    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
-    map(PD1, PT_HIGH, LIN + 0x1000, FRAME_B, PTE_P | PTE_W);
+    map_two_frames();
     map(PD1, PT_HIGH, LIN + 0x2000, FRAME_A + 0x2000, PTE_P | PTE_W);
     map(PD1, PT_HIGH, LIN + 0x3000, FRAME_A + 0x4000, PTE_P | PTE_W);
     map(PD1, PT_HIGH, LIN + 0x4000, FRAME_B + 0x3000, PTE_P | PTE_W);
