@@ -164,10 +164,10 @@ static void gen_jump_if_zero_flagfree(struct tctx *t, int r, uint32_t kind)
     emit_bind_rel8(e, over);
 }
 
-/* Crossing test without flags: HR_T1 = last - first page (0 or 1), then
- * inverted into a zero test by the jrcxz trick above. Leaves HR_T2 = page
- * index of HR_ADDR. */
-static void gen_cross_flagfree(struct tctx *t, unsigned size, uint32_t kind)
+/* Without flags: HR_T1 = page index of HR_ADDR (the first byte), HR_T2 =
+ * last byte's page - first byte's page, 0 or 1 (an unknown size, 0,
+ * counts as 16). */
+static void gen_page_span(struct tctx *t, unsigned size)
 {
     struct emitter *e = t->e;
     emit_lea_r32(e, HR_T2, hmem_bd(HR_ADDR, size ? (int32_t)size - 1 : 15));
@@ -176,6 +176,14 @@ static void gen_cross_flagfree(struct tctx *t, unsigned size, uint32_t kind)
     emit_not_r32(e, HR_T1);
     emit_lea_r32(e, HR_T2, hmem_bi(HR_T2, HR_T1, 1, 1)); /* last - first */
     emit_not_r32(e, HR_T1);
+}
+
+/* Crossing test without flags: the span, inverted into a zero test by
+ * the jrcxz trick above. Leaves HR_T2 = page index of HR_ADDR. */
+static void gen_cross_flagfree(struct tctx *t, unsigned size, uint32_t kind)
+{
+    struct emitter *e = t->e;
+    gen_page_span(t, size);
     /* Jump to the stub when last - first != 0: test the complement. */
     emit_lea_r32(e, HR_T2, hmem_bd(HR_T2, -1)); /* 0 -> -1, 1 -> 0 */
     gen_jump_if_zero_flagfree(t, HR_T2, kind | (uint32_t)(PAGE_ARG_CROSS >> 32));
@@ -203,12 +211,7 @@ static void gen_lookup_faulting(struct tctx *t, bool write, unsigned size,
         return;
     }
     t->pcflags |= PCF_CROSS_GP;
-    emit_shrx_r32(e, HR_T1, HR_ADDR, HR_PAGE_SHIFT); /* first page */
-    emit_lea_r32(e, HR_T2, hmem_bd(HR_ADDR, size ? (int32_t)size - 1 : 15));
-    emit_shrx_r32(e, HR_T2, HR_T2, HR_PAGE_SHIFT); /* last page */
-    emit_not_r32(e, HR_T1);
-    emit_lea_r32(e, HR_T2, hmem_bi(HR_T2, HR_T1, 1, 1)); /* last - first */
-    emit_not_r32(e, HR_T1);
+    gen_page_span(t, size);
     emit_rorx_r64(e, HR_T2, HR_T2, 1); /* bit 0 -> bit 63 */
     emit_mov_r64_m64(e, HR_T1, hmem_bi(H_R13, HR_T1, 8, table));
     emit_lea_r64(e, HR_T2, hmem_bi(HR_T1, HR_T2, 1, 0));
