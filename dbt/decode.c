@@ -148,6 +148,43 @@ static bool is_esp(x86_reg r)
     return r == X86_REG_ESP || r == X86_REG_SP;
 }
 
+/* The guest register number (R_EAX..R_EDI) a general register is part
+ * of, or -1. */
+static int gpr_number(x86_reg r)
+{
+    static const x86_reg parts[8][4] = {
+        {X86_REG_EAX, X86_REG_AX, X86_REG_AL, X86_REG_AH},
+        {X86_REG_ECX, X86_REG_CX, X86_REG_CL, X86_REG_CH},
+        {X86_REG_EDX, X86_REG_DX, X86_REG_DL, X86_REG_DH},
+        {X86_REG_EBX, X86_REG_BX, X86_REG_BL, X86_REG_BH},
+        {X86_REG_ESP, X86_REG_SP, X86_REG_SPL, X86_REG_INVALID},
+        {X86_REG_EBP, X86_REG_BP, X86_REG_BPL, X86_REG_INVALID},
+        {X86_REG_ESI, X86_REG_SI, X86_REG_SIL, X86_REG_INVALID},
+        {X86_REG_EDI, X86_REG_DI, X86_REG_DIL, X86_REG_INVALID},
+    };
+    for (int n = 0; n < 8; n++)
+        for (int i = 0; i < 4; i++)
+            if (r != X86_REG_INVALID && parts[n][i] == r)
+                return n;
+    return -1;
+}
+
+/* The general registers the instruction reads and writes, as masks
+ * (explicit and implicit operands both; address registers are read). */
+static void find_gprs(struct insn *in, csh h, const cs_insn *ci)
+{
+    cs_regs rd, wr;
+    uint8_t nrd = 0, nwr = 0;
+    if (cs_regs_access(h, ci, rd, &nrd, wr, &nwr) != CS_ERR_OK)
+        return;
+    for (int i = 0; i < nrd; i++)
+        if (gpr_number(rd[i]) >= 0)
+            in->gprs_read |= (uint8_t)(1u << gpr_number(rd[i]));
+    for (int i = 0; i < nwr; i++)
+        if (gpr_number(wr[i]) >= 0)
+            in->gprs_written |= (uint8_t)(1u << gpr_number(wr[i]));
+}
+
 static bool is_high_byte(x86_reg r)
 {
     return r == X86_REG_AH || r == X86_REG_BH || r == X86_REG_CH ||
@@ -574,6 +611,7 @@ bool decode_insn(struct decoder *d, const uint8_t *code, size_t avail,
     find_esp_fields(out, x);
     out->implicit_esp = has_implicit_esp(ci->detail);
     find_flags(out, x, ci->id);
+    find_gprs(out, h, ci);
     if (out->has_mem)
         find_mem_access(out, x);
     if (out->has_mem && insn_op(out, 0) == 0x0f) {

@@ -59,6 +59,8 @@ struct insn {
     /* Arithmetic flags (EFL_CF..EFL_OF bits) read, and certainly written,
      * by the instruction, for the translator's liveness pass. */
     uint32_t flags_read, flags_written;
+    /* General registers read and written (bit n: guest register n). */
+    uint8_t gprs_read, gprs_written;
 
     /* Register use that the translator must rewrite. */
     bool esp_reg;                  /* ModRM reg field names ESP/SP */

@@ -283,6 +283,34 @@ START_TEST(bit_tests_leave_zf_alone)
 }
 END_TEST
 
+START_TEST(general_registers_read_and_written)
+{
+    /* The translator follows loaded values through registers by these
+     * masks (bit n: guest register n), implicit operands included. */
+    static const struct {
+        uint8_t b[4];
+        uint8_t read, written;
+    } cases[] = {
+        {{0x8b, 0x0b}, 1u << R_EBX, 1u << R_ECX},             /* mov ecx, [ebx] */
+        {{0x32, 0x50, 0xff}, 1u << R_EAX | 1u << R_EDX,       /* xor dl, [eax-1] */
+         1u << R_EDX},
+        {{0x0f, 0xb6, 0xd2}, 1u << R_EDX, 1u << R_EDX},       /* movzx edx, dl */
+        {{0x5e}, 1u << R_ESP, 1u << R_ESP | 1u << R_ESI},     /* pop esi */
+        {{0x89, 0x0f}, 1u << R_ECX | 1u << R_EDI, 0},         /* mov [edi], ecx */
+        {{0x86, 0xe0}, 1u << R_EAX, 1u << R_EAX},             /* xchg al, ah */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint8_t b[8] = {0};
+        memcpy(b, cases[i].b, sizeof(cases[i].b));
+        ck_assert(dec32(b, sizeof(b)));
+        ck_assert_msg(in.gprs_read == cases[i].read, "%s: read %02x",
+                      in.text, in.gprs_read);
+        ck_assert_msg(in.gprs_written == cases[i].written,
+                      "%s: written %02x", in.text, in.gprs_written);
+    }
+}
+END_TEST
+
 START_TEST(loops_are_jumps)
 {
     /* LOOP, LOOPE, LOOPNE and JECXZ transfer control: the liveness pass
@@ -316,6 +344,7 @@ int main(void)
     tcase_add_test(tc, every_x87_escape_is_x87);
     tcase_add_test(tc, bit_tests_leave_zf_alone);
     tcase_add_test(tc, loops_are_jumps);
+    tcase_add_test(tc, general_registers_read_and_written);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
