@@ -328,6 +328,30 @@ void emit_xor_r32_r32(struct emitter *e, int dst, int src)
     emit_u8(e, modrm(3, src, dst));
 }
 
+void emit_sub_r64_m64(struct emitter *e, int dst, struct hmem m)
+{
+    emit_op_rm(e, true, 0x2b, dst, m);
+}
+
+void emit_cmp_r32_m32(struct emitter *e, int r, struct hmem m)
+{
+    emit_op_rm(e, false, 0x3b, r, m);
+}
+
+void emit_cmp_r64_imm32(struct emitter *e, int r, int32_t imm)
+{
+    emit_rex(e, true, H_NONE, H_NONE, r, false);
+    emit_u8(e, 0x81);
+    emit_u8(e, modrm(3, 7, r));
+    emit_u32(e, (uint32_t)imm);
+}
+
+void emit_add_m64_imm8(struct emitter *e, struct hmem m, int8_t imm)
+{
+    emit_op_rm(e, true, 0x83, 0, m);
+    emit_u8(e, (uint8_t)imm);
+}
+
 static void emit_rel32_to(struct emitter *e, const void *target)
 {
     int64_t rel = (const uint8_t *)target - (e->p + 4);

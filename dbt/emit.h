@@ -103,6 +103,10 @@ void emit_pop_m64(struct emitter *e, struct hmem m);
 void emit_test_r64_r64(struct emitter *e, int a, int b);
 void emit_test_r32_imm32(struct emitter *e, int r, uint32_t imm);
 void emit_xor_r32_r32(struct emitter *e, int dst, int src);
+void emit_sub_r64_m64(struct emitter *e, int dst, struct hmem m);
+void emit_cmp_r32_m32(struct emitter *e, int r, struct hmem m);
+void emit_cmp_r64_imm32(struct emitter *e, int r, int32_t imm);
+void emit_add_m64_imm8(struct emitter *e, struct hmem m, int8_t imm);
 
 /* Branches. The _rel32 forms return the offset of their rel32 field so the
  * caller can patch it; emit_patch_rel32 points such a field at `target`. */

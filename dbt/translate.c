@@ -32,7 +32,28 @@ struct mstub {
     uint32_t kind;    /* PAGE_ARG_* >> 32 */
 };
 
-#define MAX_MSTUBS 48
+#define MAX_MSTUBS 96
+
+/* An out-of-line refill of a memo slot (gen_memo_lookup). */
+struct memostub {
+    size_t field;  /* rel32 of the ja that leads here */
+    size_t back;   /* emitter offset where the hit path goes on */
+    size_t resume; /* emitter offset of the instruction's host code */
+    uint32_t eip;  /* the guest instruction */
+    bool write;
+    unsigned size; /* as for gen_shadow_lookup */
+    unsigned slot;
+};
+
+#define MAX_MEMOS 24
+
+/* The refill of a block's stack-page memo slot (gen_esp_check). */
+struct stackmemo {
+    size_t field, back; /* as in struct memostub; field 0: none */
+    int32_t lo, span;   /* the stack bytes, from ESP at entry */
+    bool write;
+    unsigned slot;
+};
 
 /* Per-block translation state. */
 struct tctx {
@@ -44,6 +65,11 @@ struct tctx {
     int nstubs;
     struct mstub mstubs[MAX_MSTUBS];
     int nmstubs;
+    struct memostub memos[MAX_MEMOS];
+    int nmemos;
+    unsigned *memo_next; /* the translator's next memo slot, per table */
+    uint8_t load_fed;    /* registers whose values the block loads */
+    bool operand;        /* the access being generated is the operand */
     bool end;         /* the block ends after this instruction */
     uint32_t pcflags; /* PCF_* for this instruction */
     bool unchecked;   /* restricted segments need no EXIT_SEGCHECK */
@@ -53,7 +79,8 @@ struct tctx {
     bool miss_faults; /* a zero entry may simply fault (see below) */
     bool esp_aligned; /* guest ESP is known to be a multiple of 4 here */
     int32_t stack_delta; /* the slot's offset from ESP (gen_stack_addr) */
-    size_t esp_check[2]; /* rel32s of the block's ESP entry tests, or 0 */
+    size_t esp_check[3]; /* rel32s of the block's ESP entry tests, or 0 */
+    struct stackmemo stack_memo; /* the stack page's memo refill */
     bool stack_page;  /* the entry test put the block's stack on one page */
     bool esp_exact;   /* esp_off is ESP minus ESP at block entry */
     int32_t esp_off;
@@ -138,12 +165,17 @@ static void gen_mstubs(struct tctx *t)
     }
 }
 
-static void add_mstub(struct tctx *t, size_t field, uint32_t kind)
+static void add_mstub_at(struct tctx *t, size_t field, uint32_t kind,
+                         size_t resume, uint32_t eip)
 {
     if (t->nmstubs == MAX_MSTUBS)
         return; /* cannot happen: blocks are cut before (see block_full) */
-    t->mstubs[t->nmstubs++] = (struct mstub){field, t->insn_off, t->in->eip,
-                                             kind};
+    t->mstubs[t->nmstubs++] = (struct mstub){field, resume, eip, kind};
+}
+
+static void add_mstub(struct tctx *t, size_t field, uint32_t kind)
+{
+    add_mstub_at(t, field, kind, t->insn_off, t->in->eip);
 }
 
 /*
@@ -259,6 +291,81 @@ static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
     add_mstub(t, emit_jcc_rel32(e, CC_E, e->p), kind);
 }
 
+/*
+ * The lookup through a memo slot, where guest flags are dead: is HR_ADDR
+ * (all `size` bytes of the access) in the page the slot holds? Then
+ * HR_T2 = the slot's entry. The entry load does not depend on the
+ * address, so a loop whose addresses feed on its loads (a table lookup,
+ * a pointer walk within a page) does not wait for a table read between
+ * them; the test is off that path. An access that cannot cross (size 1)
+ * compares page numbers; any other one checks that its offset from the
+ * slot's page leaves room for all its bytes, which is the crossing test
+ * too. Otherwise the out-of-line refill (gen_memo_stubs) looks the entry
+ * up as gen_shadow_lookup does and keeps it in the slot. Slots are dealt
+ * to sites in turn; sites that share one only cost each other refills.
+ * False when the block has no room for another refill.
+ */
+static bool gen_memo_lookup(struct tctx *t, bool write, unsigned size)
+{
+    struct emitter *e = t->e;
+    if (t->nmemos == MAX_MEMOS || !t->memo_next)
+        return false;
+    unsigned slot = t->memo_next[write]++ % SHADOW_MEMO_SLOTS;
+    int32_t off = SHADOW_MEMO_OFFSET(write, slot);
+    size_t field;
+    if (size == 1) {
+        emit_shrx_r32(e, HR_T1, HR_ADDR, HR_PAGE_SHIFT);
+        emit_cmp_r32_m32(e, HR_T1, hmem_bd(H_R13, off + SHADOW_MEMO_PAGENUM));
+        field = emit_jcc_rel32(e, CC_NE, e->p);
+    } else {
+        unsigned span = size ? size : 16;
+        emit_mov_r32_r32(e, HR_T1, HR_ADDR); /* zero-extended */
+        emit_sub_r64_m64(e, HR_T1, hmem_bd(H_R13, off));
+        emit_cmp_r64_imm32(e, HR_T1, (int32_t)(4096 - span));
+        field = emit_jcc_rel32(e, CC_A, e->p);
+    }
+    emit_mov_r64_m64(e, HR_T2, hmem_bd(H_R13, off + SHADOW_MEMO_ENTRY));
+    t->memos[t->nmemos++] = (struct memostub){field, emit_offset(e),
+                                              t->insn_off, t->in->eip, write,
+                                              size, slot};
+    return true;
+}
+
+/* The refills: the entry for HR_ADDR's page, its crossing and miss tests
+ * (to memory stubs, which resume at the instruction), then the slot. */
+static void gen_memo_stubs(struct tctx *t)
+{
+    struct emitter *e = t->e;
+    for (int i = 0; i < t->nmemos; i++) {
+        const struct memostub *m = &t->memos[i];
+        uint32_t kind = m->write ? (uint32_t)(PAGE_ARG_WRITE >> 32) : 0;
+        int32_t table = m->write ? (int32_t)SHADOW_WRITE_OFFSET : 0;
+        int32_t off = SHADOW_MEMO_OFFSET(m->write, m->slot);
+        emit_patch_rel32(e->start + m->field, e->p);
+        emit_shrx_r32(e, HR_T2, HR_ADDR, HR_PAGE_SHIFT);
+        emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8, table));
+        if (m->size != 1) {
+            int32_t last = m->size ? (int32_t)m->size - 1 : 15;
+            emit_lea_r32(e, HR_T1, hmem_bd(HR_ADDR, last));
+            emit_xor_r32_r32(e, HR_T1, HR_ADDR);
+            emit_test_r32_imm32(e, HR_T1, 0xfffff000u);
+            add_mstub_at(t, emit_jcc_rel32(e, CC_NE, e->p),
+                         kind | (uint32_t)(PAGE_ARG_CROSS >> 32), m->resume,
+                         m->eip);
+        }
+        emit_test_r64_r64(e, HR_T2, HR_T2);
+        add_mstub_at(t, emit_jcc_rel32(e, CC_E, e->p), kind, m->resume,
+                     m->eip);
+        emit_mov_m64_r64(e, hmem_bd(H_R13, off + SHADOW_MEMO_ENTRY), HR_T2);
+        emit_shrx_r32(e, HR_T1, HR_ADDR, HR_PAGE_SHIFT);
+        emit_mov_m32_r32(e, hmem_bd(H_R13, off + SHADOW_MEMO_PAGENUM), HR_T1);
+        emit_shlx_r32(e, HR_T1, HR_T1, HR_PAGE_SHIFT); /* zero-extended */
+        emit_mov_m64_r64(e, hmem_bd(H_R13, off), HR_T1);
+        emit_add_m64_imm8(e, VCPU_MEM(VOFF(stats.shadow_memo_refills)), 1);
+        emit_jmp_rel32(e, e->start + m->back);
+    }
+}
+
 /* Does segment seg need its base added to offsets? */
 static bool seg_needs_base(const struct tctx *t, int seg)
 {
@@ -331,6 +438,28 @@ static int opsize(const struct tctx *t)
 }
 
 /* The host operand for a guest access of `size` bytes at HR_ADDR. */
+/*
+ * Should the operand's lookup go through a memo slot? Where flags are dead,
+ * and either
+ *  - the access may cross a page: the memo's one range test is the
+ *    crossing test too, four instructions where the table lookup and its
+ *    crossing test take seven; or
+ *  - its address comes from a loaded value (a table index, a pointer):
+ *    the table read would wait for the address, on the path from one load
+ *    to the next.
+ * Not for an address counted along that cannot cross (a byte array
+ * index): it is known early, its table read costs no waiting, and each
+ * page it enters would cost the slot a refill (a mispredicted branch).
+ */
+static bool memo_worth(const struct tctx *t, unsigned size)
+{
+    const struct insn *in = t->in;
+    unsigned regs = (in->mem_base >= 0 ? 1u << in->mem_base : 0) |
+                    (in->mem_index >= 0 ? 1u << in->mem_index : 0);
+    return t->operand && !t->flags_live &&
+           (size != 1 || (regs & t->load_fed));
+}
+
 static struct hmem gen_guest_mem(struct tctx *t, bool write, unsigned size)
 {
     bool slot = t->stack_slot;
@@ -345,7 +474,8 @@ static struct hmem gen_guest_mem(struct tctx *t, bool write, unsigned size)
         t->t2_holds = write ? T2_STACK_WRITE : T2_STACK_READ;
         return hmem_bi(HR_T2, HR_ADDR, 1, 0);
     }
-    gen_shadow_lookup(t, write, size);
+    if (!memo_worth(t, size) || !gen_memo_lookup(t, write, size))
+        gen_shadow_lookup(t, write, size);
     t->t2_holds = T2_NONE;
     return hmem_bi(HR_T2, HR_ADDR, 1, 0);
 }
@@ -403,7 +533,10 @@ static bool esp_operand_range(const struct insn *in, int32_t off,
         in->addr16 || in->bit_offset || op == 0x8d || in->mem_size == 0 ||
         in->mem_size > 16 || (in->mem_seg != SEG_SS && in->mem_seg != SEG_DS))
         return false;
-    int32_t disp = in->mem_disp + (op == 0x8f ? (in->op16 ? 2 : 4) : 0);
+    int32_t disp = in->mem_disp;
+    if (disp < -65536 || disp > 65536)
+        return false; /* not a slot of this frame; and no overflow below */
+    disp += op == 0x8f ? (in->op16 ? 2 : 4) : 0;
     *lo = off + disp;
     *hi = *lo + in->mem_size;
     return true;
@@ -529,7 +662,10 @@ static struct hmem gen_operand_mem(struct tctx *t, bool write, unsigned size)
     int32_t lo, hi;
     t->stack_slot = t->stack_page && t->esp_exact && one_access(t->in) &&
                     esp_operand_range(t->in, t->esp_off, &lo, &hi);
-    return gen_guest_mem(t, write, size);
+    t->operand = true;
+    struct hmem m = gen_guest_mem(t, write, size);
+    t->operand = false;
+    return m;
 }
 
 /* The host operand for a PUSH/POP-like instruction's stack slot (after
@@ -1548,9 +1684,10 @@ static bool block_full(const struct tctx *t, const struct block *b,
                        uint32_t linear, uint32_t n)
 {
     size_t used = emit_offset(t->e) - (size_t)(b->host - t->e->start) +
-                  (size_t)(t->nmstubs + t->nstubs) * 64;
+                  (size_t)(t->nmstubs + t->nstubs + 3 * t->nmemos) * 64;
     return n >= BLOCK_MAX_INSNS || (linear >> 12) != t->page ||
-           used > BLOCK_MAX_HOST - 1536 || t->nmstubs + 8 > MAX_MSTUBS;
+           used > BLOCK_MAX_HOST - 1536 ||
+           t->nmstubs + 2 * t->nmemos + 8 > MAX_MSTUBS;
 }
 
 /* Instructions after which guest flags must be assumed live: anything
@@ -1645,7 +1782,7 @@ static void gen_esp_check(struct tctx *t, const struct insn *ins,
         return;
     /* Worth it if the stack is reached while ESP is still aligned; and
      * the stack bytes the block reaches at known offsets from ESP. */
-    bool aligned = true, exact = true, useful = false;
+    bool aligned = true, exact = true, useful = false, writes = false;
     int32_t lo = INT32_MAX, hi = INT32_MIN, off = 0, a[2], b[2];
     int slots = 0;
     for (uint32_t i = 0; i < count && (aligned || exact); i++) {
@@ -1658,6 +1795,8 @@ static void gen_esp_check(struct tctx *t, const struct insn *ins,
                 hi = b[k] > hi ? b[k] : hi;
             }
         slots += in_slot || in_opnd;
+        writes = writes || (in_slot && a[0] < off) || /* a push */
+                 (in_opnd && ins[i].mem_write);
         aligned = aligned && keeps_esp_aligned(&ins[i]);
         exact = exact && esp_step(&ins[i], &off);
     }
@@ -1667,14 +1806,24 @@ static void gen_esp_check(struct tctx *t, const struct insn *ins,
     if (!live[0]) {
         emit_test_r32_imm32(e, HR_ESP, 3);
         t->esp_check[0] = emit_jcc_rel32(e, CC_NE, e->p);
-        /* Two or more slots: all on ESP's page, so one lookup serves. */
-        if (slots >= 2 && hi - lo <= 4096) {
-            emit_lea_r32(e, HR_T1, hmem_bd(HR_ESP, lo));
-            emit_lea_r32(e, HR_T2, hmem_bd(HR_ESP, hi - 1));
-            emit_xor_r32_r32(e, HR_T1, HR_T2);
-            emit_test_r32_imm32(e, HR_T1, 0xfffff000u);
-            t->esp_check[1] = emit_jcc_rel32(e, CC_NE, e->p);
+        /* Two or more slots: all on ESP's page, so one lookup serves,
+         * through a memo slot (gen_stack_memo_stub refills it). */
+        if (slots >= 2 && hi - lo <= 4096 && t->memo_next) {
+            unsigned slot = t->memo_next[writes]++ % SHADOW_MEMO_SLOTS;
+            int32_t moff = SHADOW_MEMO_OFFSET(writes, slot);
+            emit_lea_r32(e, HR_T1, hmem_bd(HR_ESP, lo)); /* zero-extended */
+            emit_sub_r64_m64(e, HR_T1, hmem_bd(H_R13, moff));
+            emit_cmp_r64_imm32(e, HR_T1, 4096 - (hi - lo));
+            size_t field = emit_jcc_rel32(e, CC_A, e->p);
+            emit_mov_r64_m64(e, HR_T2, hmem_bd(H_R13, moff + SHADOW_MEMO_ENTRY));
+            t->stack_memo.field = field;
+            t->stack_memo.back = emit_offset(e);
+            t->stack_memo.lo = lo;
+            t->stack_memo.span = hi - lo;
+            t->stack_memo.write = writes;
+            t->stack_memo.slot = slot;
             t->stack_page = true;
+            t->t2_holds = writes ? T2_STACK_WRITE : T2_STACK_READ;
         }
     } else { /* flag-free: HR_T2 = ESP << 30 is zero iff aligned */
         emit_mov_r32_imm32(e, HR_T1, 30);
@@ -1689,6 +1838,41 @@ static void gen_esp_check(struct tctx *t, const struct insn *ins,
     t->esp_aligned = true;
     t->esp_exact = true;
     t->esp_off = 0;
+}
+
+/*
+ * The refill of the block's stack-page memo slot: are the stack bytes
+ * [ESP + lo, ESP + lo + span) on one page, and has it an entry? Then into
+ * the slot with it. If not, the block leaves for its variant that
+ * assumes nothing about ESP (as when ESP is unaligned), which looks each
+ * access up; a miss there fills the entry at the instruction that needs
+ * it.
+ */
+static void gen_stack_memo_stub(struct tctx *t)
+{
+    struct emitter *e = t->e;
+    const struct stackmemo *m = &t->stack_memo;
+    int32_t lo = m->lo, span = m->span;
+    int32_t table = m->write ? (int32_t)SHADOW_WRITE_OFFSET : 0;
+    int32_t off = SHADOW_MEMO_OFFSET(m->write, m->slot);
+    if (!m->field)
+        return;
+    emit_patch_rel32(e->start + m->field, e->p);
+    emit_lea_r32(e, HR_T1, hmem_bd(HR_ESP, lo));
+    emit_lea_r32(e, HR_T2, hmem_bd(HR_ESP, lo + span - 1));
+    emit_xor_r32_r32(e, HR_T2, HR_T1);
+    emit_test_r32_imm32(e, HR_T2, 0xfffff000u);
+    t->esp_check[1] = emit_jcc_rel32(e, CC_NE, e->p);
+    emit_shrx_r32(e, HR_T1, HR_T1, HR_PAGE_SHIFT);
+    emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T1, 8, table));
+    emit_test_r64_r64(e, HR_T2, HR_T2);
+    t->esp_check[2] = emit_jcc_rel32(e, CC_E, e->p);
+    emit_mov_m64_r64(e, hmem_bd(H_R13, off + SHADOW_MEMO_ENTRY), HR_T2);
+    emit_mov_m32_r32(e, hmem_bd(H_R13, off + SHADOW_MEMO_PAGENUM), HR_T1);
+    emit_shlx_r32(e, HR_T1, HR_T1, HR_PAGE_SHIFT); /* zero-extended */
+    emit_mov_m64_r64(e, hmem_bd(H_R13, off), HR_T1);
+    emit_add_m64_imm8(e, VCPU_MEM(VOFF(stats.shadow_memo_refills)), 1);
+    emit_jmp_rel32(e, e->start + m->back);
 }
 
 /* The block at a linear address whose code cannot be fetched: it reports
@@ -1729,6 +1913,28 @@ int dbt_classify(struct vcpu *v, const struct insn *in, uint32_t mode)
     return t.kind;
 }
 
+/*
+ * The guest registers whose values come from memory within the block:
+ * written by an instruction that loads (an operand or a pop) or computed
+ * from such a register. Over the whole block, whatever the order, so that
+ * in a loop the next pass sees what the last pass loaded. Not ESP.
+ */
+static uint8_t load_fed(const struct insn *ins, uint32_t n)
+{
+    uint8_t fed = 0, before;
+    do {
+        before = fed;
+        for (uint32_t i = 0; i < n; i++) {
+            const struct insn *in = &ins[i];
+            bool loads = (in->has_mem && insn_op(in, 0) != 0x8d) ||
+                         in->implicit_esp;
+            if (loads || (in->gprs_read & fed))
+                fed |= in->gprs_written;
+        }
+    } while (fed != before);
+    return fed & (uint8_t)~(1u << R_ESP);
+}
+
 void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
                      struct emitter *e, struct block *b, struct pcmap *pcm,
                      uint32_t max_insns, bool bounce, unsigned once)
@@ -1736,7 +1942,8 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
     struct tctx t = {.e = e, .v = v, .mode = mode,
                      .bounce = bounce && !(once & ONCE_BOUNCE_STACK),
                      .bounce_stack = bounce && (once & ONCE_BOUNCE_STACK),
-                     .unchecked = once & ONCE_UNCHECKED};
+                     .unchecked = once & ONCE_UNCHECKED,
+                     .memo_next = d->memo_next};
     bool past_bp = once & ONCE_PAST_BP;
     struct insn ins[BLOCK_MAX_INSNS];
     bool live[BLOCK_MAX_INSNS];
@@ -1750,6 +1957,7 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
     b->pcmap = pcm;
     gen_poll(&t);
     count = predecode(d, v, mode, eip, ins, live, max_insns);
+    t.load_fed = load_fed(ins, count);
     gen_esp_check(&t, ins, live, count);
     for (;;) {
         bool bp = vcpu_exec_breakpoints(v, cs_base + eip) &&
@@ -1788,10 +1996,12 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
         }
     }
     gen_stubs(&t);
+    gen_memo_stubs(&t);
+    gen_stack_memo_stub(&t);
     gen_mstubs(&t);
     /* An entry test failed: to the variant that assumes nothing about
      * ESP, chained there once the monitor has found it. */
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         if (!t.esp_check[i])
             continue;
         uint8_t *site = e->start + t.esp_check[i];

@@ -40,19 +40,46 @@ bool shadow_zero_faults(void)
     return low_reserved;
 }
 
+_Static_assert(offsetof(struct shadow_memo, entry) == SHADOW_MEMO_ENTRY &&
+                   offsetof(struct shadow_memo, pagenum) ==
+                       SHADOW_MEMO_PAGENUM,
+               "translated code knows the memo's layout");
+_Static_assert(2 * SHADOW_MEMO_SLOTS * sizeof(struct shadow_memo) ==
+                   SHADOW_MEMO_BYTES,
+               "the memo fills the page below a view");
+
+struct shadow_memo *shadow_memo(struct shadow *s, int view)
+{
+    return (struct shadow_memo *)(s->view[view] - SHADOW_MEMO_BYTES);
+}
+
+/* Empty the memo slots of both views that hold page `page` (its linear
+ * address), or all of them for SHADOW_MEMO_NONE. */
+static void memo_drop(struct shadow *s, uint64_t page)
+{
+    for (int view = 0; view < 2; view++) {
+        struct shadow_memo *m = shadow_memo(s, view);
+        for (unsigned i = 0; i < 2 * SHADOW_MEMO_SLOTS; i++)
+            if (page == SHADOW_MEMO_NONE || m[i].page == page)
+                m[i] = (struct shadow_memo){SHADOW_MEMO_NONE, 0, ~0u, {0}};
+    }
+}
+
 int shadow_init(struct shadow *s)
 {
     static bool low_done;
     memset(s, 0, sizeof(*s));
     for (int i = 0; i < 2; i++) {
-        void *p = mmap(NULL, SHADOW_VIEW_BYTES, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        uint8_t *p = mmap(NULL, SHADOW_MEMO_BYTES + SHADOW_VIEW_BYTES,
+                          PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) {
             shadow_destroy(s);
             return -1;
         }
-        s->view[i] = p;
+        s->view[i] = p + SHADOW_MEMO_BYTES;
     }
+    memo_drop(s, SHADOW_MEMO_NONE);
     s->filled = calloc(FILLED_MAX, sizeof(*s->filled));
     if (!s->filled) {
         shadow_destroy(s);
@@ -70,7 +97,8 @@ void shadow_destroy(struct shadow *s)
 {
     for (int i = 0; i < 2; i++)
         if (s->view[i])
-            munmap(s->view[i], SHADOW_VIEW_BYTES);
+            munmap(s->view[i] - SHADOW_MEMO_BYTES,
+                   SHADOW_MEMO_BYTES + SHADOW_VIEW_BYTES);
     free(s->filled);
     memset(s, 0, sizeof(*s));
 }
@@ -83,6 +111,7 @@ static uint64_t *entry(struct shadow *s, int view, bool write, uint32_t page)
 
 void shadow_flush(struct shadow *s)
 {
+    memo_drop(s, SHADOW_MEMO_NONE);
     if (s->nfilled >= FILLED_MAX) {
         for (int i = 0; i < 2; i++)
             madvise(s->view[i], SHADOW_VIEW_BYTES, MADV_DONTNEED);
@@ -103,6 +132,7 @@ void shadow_flush_nonglobal(struct shadow *s)
         shadow_flush(s);
         return;
     }
+    memo_drop(s, SHADOW_MEMO_NONE);
     size_t kept = 0;
     for (size_t i = 0; i < s->nfilled; i++) {
         uint32_t f = s->filled[i];
@@ -117,6 +147,7 @@ void shadow_flush_nonglobal(struct shadow *s)
 void shadow_invlpg(struct shadow *s, uint32_t la)
 {
     uint32_t page = la >> 12;
+    memo_drop(s, (uint64_t)page << 12);
     for (int view = 0; view < 2; view++) {
         *entry(s, view, false, page) = 0;
         *entry(s, view, true, page) = 0;

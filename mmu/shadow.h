@@ -18,13 +18,40 @@ struct vcpu;
 #define SHADOW_VIEW_BYTES (2u * SHADOW_TABLE_BYTES)
 
 /*
+ * The page memo, in the page just below each view: slots that translated
+ * access sites keep the last page they reached in (page, the page's
+ * linear address) and that page's entry. A site whose address lies in its
+ * slot's page takes the entry from the slot, a load that does not wait
+ * for the address, instead of reading the table at the address's page
+ * (dbt/translate.c). Read and write entries have slots of their own.
+ * Every change that could make an entry stale (flush, INVLPG) empties the
+ * slots; a fill only adds entries, so it leaves them.
+ */
+#define SHADOW_MEMO_SLOTS 128 /* per table */
+#define SHADOW_MEMO_BYTES 8192u
+#define SHADOW_MEMO_NONE (1ull << 63) /* no address is in this "page" */
+struct shadow_memo {
+    uint64_t page;     /* the page's linear address, or SHADOW_MEMO_NONE */
+    uint64_t entry;
+    uint32_t pagenum;  /* page >> 12, or ~0 */
+    uint32_t pad[3];
+};
+/* Displacement of slot i from the view pointer, and of its fields. */
+#define SHADOW_MEMO_OFFSET(write, i)                                          \
+    (-(int32_t)SHADOW_MEMO_BYTES +                                            \
+     (int32_t)(((write) ? SHADOW_MEMO_SLOTS : 0) + (i)) * 32)
+#define SHADOW_MEMO_ENTRY 8
+#define SHADOW_MEMO_PAGENUM 16
+
+/*
  * An entry is a host delta: host address = delta + linear. Zero means
  * miss; translated code tests for it. Should an untested zero entry ever
  * be used, the access goes to host address `linear`, in the low 4 GiB that
  * bt386 keeps reserved and inaccessible, and faults.
  */
 struct shadow {
-    uint8_t *view[2];   /* [0] supervisor (CPL 0-2), [1] user (CPL 3) */
+    uint8_t *view[2];   /* [0] supervisor (CPL 0-2), [1] user (CPL 3);
+                           each with its memo below it */
     uint32_t *filled;   /* (global << 22 | view << 21 | write << 20 | page)
                            filled since the last flush */
     size_t nfilled;
@@ -52,6 +79,9 @@ void shadow_invlpg(struct shadow *s, uint32_t la);
  * take the slow path.
  */
 int shadow_fill(struct vcpu *v, uint32_t la, bool write, uint32_t *err);
+
+/* A view's memo slots, read table's first (for tests and --stats). */
+struct shadow_memo *shadow_memo(struct shadow *s, int view);
 
 /* Is the host's low 4 GiB reserved, so that an untested zero entry
  * faults? (Not under AddressSanitizer, whose shadow memory lives there.) */

@@ -27,6 +27,7 @@ void stats_print(const struct vcpu *v, FILE *f)
     line(f, "host signals taken", s->signals);
     line(f, "shadow fills", s->shadow_fills);
     line(f, "shadow misses: tested", s->shadow_miss_stub);
+    line(f, "shadow memo refills", s->shadow_memo_refills);
     line(f, "shadow misses: faulted", s->shadow_miss_fault);
     line(f, "shadow misses: true #PF", s->shadow_true_pf);
     line(f, "shadow miss time (us)", s->shadow_miss_ns / 1000);

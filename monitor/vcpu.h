@@ -151,6 +151,7 @@ struct vcpu_stats {
     uint64_t shadow_fills;     /* shadow entries filled from guest tables */
     uint64_t shadow_miss_stub;  /* misses taken through a tested branch */
     uint64_t shadow_miss_fault; /* misses taken as a zero entry's fault */
+    uint64_t shadow_memo_refills; /* memo slots refilled (dbt/translate.c) */
     uint64_t shadow_true_pf;   /* misses that were the guest's #PF */
     uint64_t shadow_miss_ns;   /* host time spent handling misses */
     uint64_t shadow_flushes;   /* all entries dropped (CR0/CR4, no PGE) */

@@ -313,6 +313,151 @@ START_TEST(cr3_switch_changes_address_space)
 }
 END_TEST
 
+/*
+ * The loop body at `again` reads [EBX] into ECX (flags dead: a memo slot
+ * serves the site), stores it at [EDI] and moves EDI on; `between` runs
+ * after, then the loop goes round `passes` times in all, each pass
+ * through the same block. The reads land at 0x2000, 0x2004, ...
+ */
+static void emit_memo_loop(uint32_t ebx, uint32_t passes, const uint8_t *between,
+                           size_t n)
+{
+    static const uint8_t body[] = {
+        0x8b, 0x0b,       /* again: mov ecx, [ebx] */
+        0x39, 0xc0,       /* cmp eax, eax */
+        0x89, 0x0f,       /* mov [edi], ecx */
+        0x83, 0xc7, 0x04, /* add edi, 4 */
+    };
+    emit_imm(0xbb, ebx);    /* mov ebx, imm */
+    emit_imm(0xbf, 0x2000); /* mov edi, 0x2000 */
+    emit_imm(0xbe, passes); /* mov esi, passes */
+    static const uint8_t jmp_next[] = {0xeb, 0x00}; /* every pass, one block */
+    emit(jmp_next, 2);
+    size_t again = ncode;
+    emit(body, sizeof(body));
+    emit(between, n);
+    uint8_t tail[] = {0x4e, 0x75, 0}; /* dec esi; jnz again */
+    tail[2] = (uint8_t)(again - (ncode + 3));
+    emit(tail, 3);
+    emit_hlt();
+}
+
+/* LIN holds 0x1111 (frame A) on the first pass; `between` maps it to
+ * frame B (0x2222), which the second pass must read, not the slot's A. */
+static void run_memo_remap(const uint8_t *between, size_t n)
+{
+    put32(FRAME_A, 0x1111);
+    put32(FRAME_B, 0x2222);
+    emit_enable_paging(PD1, 0);
+    emit_memo_loop(LIN, 2, between, n);
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(get32(0x2000), 0x1111);
+    ck_assert_uint_eq(get32(0x2004), 0x2222);
+    ck_assert_uint_ge(harness_vcpu(h)->stats.shadow_memo_refills, 2);
+}
+
+START_TEST(memo_slot_is_dropped_by_invlpg)
+{
+    uint8_t between[] = {
+        0xc7, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, /* mov dword [PT_HIGH], pte */
+        0x0f, 0x01, 0x3b,                   /* invlpg [ebx] */
+    };
+    uint32_t pt = PT_HIGH, pte_b = FRAME_B | PTE_P | PTE_W;
+    memcpy(&between[2], &pt, 4);
+    memcpy(&between[6], &pte_b, 4);
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    run_memo_remap(between, sizeof(between));
+}
+END_TEST
+
+START_TEST(memo_slot_is_dropped_by_a_cr3_load)
+{
+    static const uint8_t between[] = {
+        0xb8, 0x00, 0x00, 0x02, 0x00, /* mov eax, PD2 */
+        0x0f, 0x22, 0xd8,             /* mov cr3, eax */
+    };
+    for (uint32_t a = 0; a < 0x400000; a += 4096)
+        map(PD2, PT_LOW, a, a, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    map(PD2, PT_HIGH2, LIN, FRAME_B, PTE_P | PTE_W);
+    run_memo_remap(between, sizeof(between));
+}
+END_TEST
+
+/* The slot holds LIN's page from the first pass; the second reads across
+ * its end, which its range test must send to the slow path. */
+START_TEST(memo_range_test_catches_a_crossing)
+{
+    uint8_t between[] = {0xbb, 0, 0, 0, 0}; /* mov ebx, LIN + 0xffe */
+    uint32_t next = LIN + 0xffe;
+    memcpy(&between[1], &next, 4);
+    map_two_frames();
+    put32(FRAME_A + 0x10, 0x12345678);
+    put32(FRAME_A + 0xffc, 0xccdd0000);
+    put32(FRAME_B, 0x0000aabb);
+    emit_enable_paging(PD1, 0);
+    emit_memo_loop(LIN + 0x10, 2, between, sizeof(between));
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(get32(0x2000), 0x12345678);
+    ck_assert_uint_eq(get32(0x2004), 0xaabbccdd);
+    ck_assert_uint_ge(harness_vcpu(h)->stats.slow_accesses, 1);
+}
+END_TEST
+
+/* The memo's own bookkeeping: INVLPG empties the slots of its page, a
+ * flush all of them, in both views. */
+START_TEST(memo_slots_emptied_by_invlpg_and_flush)
+{
+    struct shadow s;
+    ck_assert_int_eq(shadow_init(&s), 0);
+    for (int view = 0; view < 2; view++) {
+        struct shadow_memo *m = shadow_memo(&s, view);
+        ck_assert(m[0].page == SHADOW_MEMO_NONE);
+        ck_assert_uint_eq(m[2 * SHADOW_MEMO_SLOTS - 1].pagenum, ~0u);
+        m[3] = (struct shadow_memo){0x40000000u, 0x1000, 0x40000, {0}};
+        m[SHADOW_MEMO_SLOTS + 5] =
+            (struct shadow_memo){0x50000000u, 0x2000, 0x50000, {0}};
+    }
+    shadow_invlpg(&s, 0x40000abc);
+    for (int view = 0; view < 2; view++) {
+        struct shadow_memo *m = shadow_memo(&s, view);
+        ck_assert(m[3].page == SHADOW_MEMO_NONE);
+        ck_assert_uint_eq(m[3].pagenum, ~0u);
+        ck_assert(m[SHADOW_MEMO_SLOTS + 5].page == 0x50000000u);
+    }
+    shadow_flush(&s);
+    for (int view = 0; view < 2; view++)
+        ck_assert(shadow_memo(&s, view)[SHADOW_MEMO_SLOTS + 5].page ==
+                  SHADOW_MEMO_NONE);
+    shadow_destroy(&s);
+}
+END_TEST
+
+/* An [esp + disp] operand with a displacement far outside any frame is no
+ * stack slot: counting it in the block's stack range overflowed that
+ * range, and the memo test at entry then passed for a slot holding no
+ * page (the block faulted for ever). */
+START_TEST(far_esp_displacement_is_not_a_stack_slot)
+{
+    static const uint8_t prog[] = {
+        0x68, 0x78, 0x56, 0x34, 0x12,             /* push 0x12345678 */
+        0x0f, 0x1f, 0x84, 0x24, 0xff, 0xff, 0xff, 0x7f, /* nop [esp+7fffffff] */
+        0x58,                                     /* pop eax */
+        0x39, 0xc0,                               /* cmp eax, eax */
+        0xf4,                                     /* hlt */
+    };
+    emit_enable_paging(PD1, 0);
+    emit(prog, sizeof(prog));
+    harness_write(h, CODE, code, ncode);
+    harness_run_budget(h, &st, &res, 2000000); /* a hang fails, not waits */
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EAX], 0x12345678);
+    ck_assert_uint_eq(st.regs[R_ESP], STACK);
+}
+END_TEST
+
 START_TEST(large_pages_with_pse)
 {
     static const uint8_t get_cr4[] = {0x0f, 0x20, 0xe0}; /* mov eax, cr4 */
@@ -726,6 +871,11 @@ int main(void)
     tcase_add_test(tc, crossing_into_a_missing_page_faults_on_it);
     tcase_add_test(tc, invlpg_makes_a_new_mapping_visible);
     tcase_add_test(tc, cr3_switch_changes_address_space);
+    tcase_add_test(tc, memo_slot_is_dropped_by_invlpg);
+    tcase_add_test(tc, memo_slot_is_dropped_by_a_cr3_load);
+    tcase_add_test(tc, memo_range_test_catches_a_crossing);
+    tcase_add_test(tc, memo_slots_emptied_by_invlpg_and_flush);
+    tcase_add_test(tc, far_esp_displacement_is_not_a_stack_slot);
     tcase_add_test(tc, large_pages_with_pse);
     tcase_add_test(tc, self_modifying_code_through_an_alias);
     tcase_add_test(tc, stack_and_calls_with_paging);
