@@ -381,11 +381,11 @@ static void find_flags(struct insn *in, const cs_x86 *x, unsigned id)
     uint64_t f = x->eflags;
     if (in->groups & (IG_X87 | IG_SIMD)) {
         fp_flags(in, id);
-        /* These fault after their operand's lookup (#MF, #XM, #GP for
-         * alignment or MXCSR), and the fault must push the flags as they
-         * were: keep the lookup from touching them. */
-        if (in->has_mem)
-            in->flags_read |= ARITH;
+        /* These may fault (#MF, #XM, and #GP for alignment or MXCSR), with
+         * or without a memory operand, and the fault must push the flags
+         * as they were: keep lookups and entry tests before them from
+         * touching the flags. */
+        in->flags_read |= ARITH;
         return;
     }
     in->flags_read =

@@ -458,6 +458,39 @@ START_TEST(far_esp_displacement_is_not_a_stack_slot)
 }
 END_TEST
 
+/*
+ * A block that starts with an SSE instruction and reaches the stack: its
+ * entry test must not clobber the flags, though the block overwrites them
+ * later (TEST), since the DIVSD may raise #XM first and the #XM frame holds
+ * the guest's flags (CF set here by STC).
+ */
+START_TEST(sse_fault_at_block_entry_sees_the_guests_flags)
+{
+    static const uint8_t prog[] = {
+        0xf9,                   /* stc */
+        0xeb, 0x00,             /* jmp next: the block starts below */
+        0xf2, 0x0f, 0x5e, 0xc1, /* next: divsd xmm0, xmm1 (1 / 0) */
+        0x50,                   /* push eax */
+        0x58,                   /* pop eax */
+        0x85, 0xc0,             /* test eax, eax */
+        0xf4,                   /* hlt */
+    };
+    const double one = 1.0, zero = 0.0;
+    const uint32_t mxcsr = 0x1f80 & ~0x200u; /* #Z unmasked */
+    memcpy(st.fpu + 24, &mxcsr, 4);
+    memcpy(st.fpu + 160, &one, 8);  /* XMM0 */
+    memcpy(st.fpu + 176, &zero, 8); /* XMM1 */
+    emit_enable_paging(PD1, 0);
+    size_t at = ncode + 3;
+    emit(prog, sizeof(prog));
+    run();
+    ck_assert_int_eq(res.vector, EXC_XM);
+    ck_assert_uint_eq(st.eip, CODE + at);
+    ck_assert_uint_eq(st.eflags & EFL_CF, EFL_CF);
+    ck_assert_uint_eq(st.eflags & EFL_ZF, 0);
+}
+END_TEST
+
 START_TEST(large_pages_with_pse)
 {
     static const uint8_t get_cr4[] = {0x0f, 0x20, 0xe0}; /* mov eax, cr4 */
@@ -876,6 +909,7 @@ int main(void)
     tcase_add_test(tc, memo_range_test_catches_a_crossing);
     tcase_add_test(tc, memo_slots_emptied_by_invlpg_and_flush);
     tcase_add_test(tc, far_esp_displacement_is_not_a_stack_slot);
+    tcase_add_test(tc, sse_fault_at_block_entry_sees_the_guests_flags);
     tcase_add_test(tc, large_pages_with_pse);
     tcase_add_test(tc, self_modifying_code_through_an_alias);
     tcase_add_test(tc, stack_and_calls_with_paging);
