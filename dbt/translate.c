@@ -86,6 +86,7 @@ struct tctx {
     int32_t esp_off;
     bool stack_slot;  /* the access being generated is on that page */
     int t2_holds;     /* T2_*: what HR_T2 holds between instructions */
+    bool t2_untouched; /* this instruction's rewrite leaves HR_T2 alone */
     size_t insn_off;  /* emitter offset of this instruction's host code */
     int kind;         /* TR_* of the last instruction (coverage tool) */
     uint32_t page;    /* linear page of the block start */
@@ -1078,6 +1079,7 @@ static void gen_copy(struct tctx *t)
 static void gen_incdec(struct tctx *t, uint8_t op)
 {
     int r = op & 7;
+    t->t2_untouched = true;
     gen_prefixes(t);
     emit_rex(t->e, false, H_NONE, H_NONE, host_reg(r), false);
     emit_u8(t->e, 0xff);
@@ -1326,6 +1328,7 @@ static void gen_lea(struct tctx *t)
         return;
     }
     int dst = in->esp_reg ? HR_ESP : in->reg;
+    t->t2_untouched = true;
     struct hmem m = {in->mem_base < 0 ? H_NONE : host_reg(in->mem_base),
                      in->mem_index < 0 ? H_NONE : host_reg(in->mem_index),
                      in->mem_scale, in->mem_disp};
@@ -1773,6 +1776,9 @@ static bool uses_esp_slot(const struct insn *in)
  * with ESP unaligned exits, and the monitor looks up the variant made for
  * that case (MODE_ESP_UNALIGNED), which checks every access. Only for
  * blocks that reach the stack; flag-free where guest flags are live.
+ * Where flags are dead and the block's stack slots lie at known offsets,
+ * a memo test puts them all on one page instead, and the alignment test
+ * stays only if some other stack access relies on it.
  */
 static void gen_esp_check(struct tctx *t, const struct insn *ins,
                           const bool *live, uint32_t count)
@@ -1783,12 +1789,16 @@ static void gen_esp_check(struct tctx *t, const struct insn *ins,
     /* Worth it if the stack is reached while ESP is still aligned; and
      * the stack bytes the block reaches at known offsets from ESP. */
     bool aligned = true, exact = true, useful = false, writes = false;
+    bool need_align = false; /* an access relies on ESP's alignment */
     int32_t lo = INT32_MAX, hi = INT32_MIN, off = 0, a[2], b[2];
     int slots = 0;
     for (uint32_t i = 0; i < count && (aligned || exact); i++) {
         useful = useful || (aligned && uses_esp_slot(&ins[i]));
         bool in_slot = exact && esp_slot_range(&ins[i], off, &a[0], &b[0]);
         bool in_opnd = exact && esp_operand_range(&ins[i], off, &a[1], &b[1]);
+        need_align = need_align ||
+                     (aligned && uses_esp_slot(&ins[i]) &&
+                      !((in_slot || in_opnd) && one_access(&ins[i])));
         for (int k = 0; k < 2; k++)
             if (k ? in_opnd : in_slot) {
                 lo = a[k] < lo ? a[k] : lo;
@@ -1804,11 +1814,17 @@ static void gen_esp_check(struct tctx *t, const struct insn *ins,
         return;
     struct emitter *e = t->e;
     if (!live[0]) {
-        emit_test_r32_imm32(e, HR_ESP, 3);
-        t->esp_check[0] = emit_jcc_rel32(e, CC_NE, e->p);
         /* Two or more slots: all on ESP's page, so one lookup serves,
-         * through a memo slot (gen_stack_memo_stub refills it). */
-        if (slots >= 2 && hi - lo <= 4096 && t->memo_next) {
+         * through a memo slot (gen_stack_memo_stub refills it). If every
+         * stack access is one of those slots, ESP's alignment does not
+         * matter: the range test says that none crosses a page. */
+        bool one_page = slots >= 2 && hi - lo <= 4096 && t->memo_next;
+        if (need_align || !one_page) {
+            emit_test_r32_imm32(e, HR_ESP, 3);
+            t->esp_check[0] = emit_jcc_rel32(e, CC_NE, e->p);
+            t->esp_aligned = true;
+        }
+        if (one_page) {
             unsigned slot = t->memo_next[writes]++ % SHADOW_MEMO_SLOTS;
             int32_t moff = SHADOW_MEMO_OFFSET(writes, slot);
             emit_lea_r32(e, HR_T1, hmem_bd(HR_ESP, lo)); /* zero-extended */
@@ -1834,8 +1850,8 @@ static void gen_esp_check(struct tctx *t, const struct insn *ins,
         t->esp_check[0] = emit_jmp_rel32(e, e->p);
         emit_bind_rel8(e, ok);
         emit_xchg_r64_r64(e, HR_T2, H_RCX);
+        t->esp_aligned = true;
     }
-    t->esp_aligned = true;
     t->esp_exact = true;
     t->esp_off = 0;
 }
@@ -1980,10 +1996,12 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
             int32_t lo, hi;
             t.esp_exact = t.esp_exact && esp_step(&ins[n], &t.esp_off);
             /* HR_T2 survives only translations whose lookups are all
-             * accounted for (gen_guest_mem, gen_add_segbase). */
-            if (t.kind != TR_COPY &&
+             * accounted for (gen_guest_mem, gen_add_segbase), and LEA and
+             * INC/DEC of a register, which use no scratch register. */
+            if (t.kind != TR_COPY && !t.t2_untouched &&
                 !esp_slot_range(&ins[n], 0, &lo, &hi))
                 t.t2_holds = T2_NONE;
+            t.t2_untouched = false;
             eip = next_eip(&t);
         }
         pcm[n++].flags = t.pcflags;
