@@ -54,7 +54,6 @@ struct dbt {
     bool watch_open;
     bool single_step;       /* next block: one instruction, uncached */
     bool single_cached;     /* next block: one instruction, cached */
-    unsigned memo_next[2];  /* the next memo slot to deal, per table */
     bool esp_unaligned;     /* next lookup: the MODE_ESP_UNALIGNED variant */
     bool past_breakpoint;   /* next block: uncached, runs the instruction
                                at an instruction breakpoint (EFLAGS.RF) */

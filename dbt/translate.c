@@ -67,7 +67,6 @@ struct tctx {
     int nmstubs;
     struct memostub memos[MAX_MEMOS];
     int nmemos;
-    unsigned *memo_next; /* the translator's next memo slot, per table */
     uint8_t load_fed;    /* registers whose values the block loads */
     bool operand;        /* the access being generated is the operand */
     bool end;         /* the block ends after this instruction */
@@ -292,6 +291,21 @@ static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
     add_mstub(t, emit_jcc_rel32(e, CC_E, e->p), kind);
 }
 
+/* Memo slot := (page of linear address `la`, entry in HR_T2), the page
+ * field last, so that a slot never holds a page with another's entry.
+ * Clobbers HR_T1 (and `la` when it is HR_T1). */
+static void gen_memo_fill(struct tctx *t, bool write, unsigned slot, int la)
+{
+    struct emitter *e = t->e;
+    emit_mov_m64_r64(e, hmem_bd(H_R13, SHADOW_MEMO_ENTRY(write, slot)), HR_T2);
+    emit_shrx_r32(e, HR_T1, la, HR_PAGE_SHIFT);
+    emit_mov_m32_r32(e, hmem_bd(H_R13, SHADOW_MEMO_PAGENUM(write, slot)),
+                     HR_T1);
+    emit_shlx_r32(e, HR_T1, HR_T1, HR_PAGE_SHIFT); /* zero-extended */
+    emit_mov_m64_r64(e, hmem_bd(H_R13, SHADOW_MEMO_PAGE(write, slot)), HR_T1);
+    emit_add_m64_imm8(e, VCPU_MEM(VOFF(stats.shadow_memo_refills)), 1);
+}
+
 /*
  * The lookup through a memo slot, where guest flags are dead: is HR_ADDR
  * (all `size` bytes of the access) in the page the slot holds? Then
@@ -309,23 +323,23 @@ static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
 static bool gen_memo_lookup(struct tctx *t, bool write, unsigned size)
 {
     struct emitter *e = t->e;
-    if (t->nmemos == MAX_MEMOS || !t->memo_next)
+    if (t->nmemos == MAX_MEMOS || !t->v->shadow)
         return false;
-    unsigned slot = t->memo_next[write]++ % SHADOW_MEMO_SLOTS;
-    int32_t off = SHADOW_MEMO_OFFSET(write, slot);
+    unsigned slot = shadow_memo_deal(t->v->shadow, write);
     size_t field;
     if (size == 1) {
         emit_shrx_r32(e, HR_T1, HR_ADDR, HR_PAGE_SHIFT);
-        emit_cmp_r32_m32(e, HR_T1, hmem_bd(H_R13, off + SHADOW_MEMO_PAGENUM));
+        emit_cmp_r32_m32(e, HR_T1,
+                         hmem_bd(H_R13, SHADOW_MEMO_PAGENUM(write, slot)));
         field = emit_jcc_rel32(e, CC_NE, e->p);
     } else {
         unsigned span = size ? size : 16;
         emit_mov_r32_r32(e, HR_T1, HR_ADDR); /* zero-extended */
-        emit_sub_r64_m64(e, HR_T1, hmem_bd(H_R13, off));
+        emit_sub_r64_m64(e, HR_T1, hmem_bd(H_R13, SHADOW_MEMO_PAGE(write, slot)));
         emit_cmp_r64_imm32(e, HR_T1, (int32_t)(4096 - span));
         field = emit_jcc_rel32(e, CC_A, e->p);
     }
-    emit_mov_r64_m64(e, HR_T2, hmem_bd(H_R13, off + SHADOW_MEMO_ENTRY));
+    emit_mov_r64_m64(e, HR_T2, hmem_bd(H_R13, SHADOW_MEMO_ENTRY(write, slot)));
     t->memos[t->nmemos++] = (struct memostub){field, emit_offset(e),
                                               t->insn_off, t->in->eip, write,
                                               size, slot};
@@ -341,7 +355,6 @@ static void gen_memo_stubs(struct tctx *t)
         const struct memostub *m = &t->memos[i];
         uint32_t kind = m->write ? (uint32_t)(PAGE_ARG_WRITE >> 32) : 0;
         int32_t table = m->write ? (int32_t)SHADOW_WRITE_OFFSET : 0;
-        int32_t off = SHADOW_MEMO_OFFSET(m->write, m->slot);
         emit_patch_rel32(e->start + m->field, e->p);
         emit_shrx_r32(e, HR_T2, HR_ADDR, HR_PAGE_SHIFT);
         emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8, table));
@@ -357,12 +370,7 @@ static void gen_memo_stubs(struct tctx *t)
         emit_test_r64_r64(e, HR_T2, HR_T2);
         add_mstub_at(t, emit_jcc_rel32(e, CC_E, e->p), kind, m->resume,
                      m->eip);
-        emit_mov_m64_r64(e, hmem_bd(H_R13, off + SHADOW_MEMO_ENTRY), HR_T2);
-        emit_shrx_r32(e, HR_T1, HR_ADDR, HR_PAGE_SHIFT);
-        emit_mov_m32_r32(e, hmem_bd(H_R13, off + SHADOW_MEMO_PAGENUM), HR_T1);
-        emit_shlx_r32(e, HR_T1, HR_T1, HR_PAGE_SHIFT); /* zero-extended */
-        emit_mov_m64_r64(e, hmem_bd(H_R13, off), HR_T1);
-        emit_add_m64_imm8(e, VCPU_MEM(VOFF(stats.shadow_memo_refills)), 1);
+        gen_memo_fill(t, m->write, m->slot, HR_ADDR);
         emit_jmp_rel32(e, e->start + m->back);
     }
 }
@@ -1818,20 +1826,21 @@ static void gen_esp_check(struct tctx *t, const struct insn *ins,
          * through a memo slot (gen_stack_memo_stub refills it). If every
          * stack access is one of those slots, ESP's alignment does not
          * matter: the range test says that none crosses a page. */
-        bool one_page = slots >= 2 && hi - lo <= 4096 && t->memo_next;
+        bool one_page = slots >= 2 && hi - lo <= 4096 && t->v->shadow;
         if (need_align || !one_page) {
             emit_test_r32_imm32(e, HR_ESP, 3);
             t->esp_check[0] = emit_jcc_rel32(e, CC_NE, e->p);
             t->esp_aligned = true;
         }
         if (one_page) {
-            unsigned slot = t->memo_next[writes]++ % SHADOW_MEMO_SLOTS;
-            int32_t moff = SHADOW_MEMO_OFFSET(writes, slot);
+            unsigned slot = shadow_memo_deal(t->v->shadow, writes);
             emit_lea_r32(e, HR_T1, hmem_bd(HR_ESP, lo)); /* zero-extended */
-            emit_sub_r64_m64(e, HR_T1, hmem_bd(H_R13, moff));
+            emit_sub_r64_m64(e, HR_T1,
+                             hmem_bd(H_R13, SHADOW_MEMO_PAGE(writes, slot)));
             emit_cmp_r64_imm32(e, HR_T1, 4096 - (hi - lo));
             size_t field = emit_jcc_rel32(e, CC_A, e->p);
-            emit_mov_r64_m64(e, HR_T2, hmem_bd(H_R13, moff + SHADOW_MEMO_ENTRY));
+            emit_mov_r64_m64(e, HR_T2,
+                             hmem_bd(H_R13, SHADOW_MEMO_ENTRY(writes, slot)));
             t->stack_memo.field = field;
             t->stack_memo.back = emit_offset(e);
             t->stack_memo.lo = lo;
@@ -1870,24 +1879,19 @@ static void gen_stack_memo_stub(struct tctx *t)
     const struct stackmemo *m = &t->stack_memo;
     int32_t lo = m->lo, span = m->span;
     int32_t table = m->write ? (int32_t)SHADOW_WRITE_OFFSET : 0;
-    int32_t off = SHADOW_MEMO_OFFSET(m->write, m->slot);
     if (!m->field)
         return;
     emit_patch_rel32(e->start + m->field, e->p);
-    emit_lea_r32(e, HR_T1, hmem_bd(HR_ESP, lo));
+    emit_lea_r32(e, HR_ADDR, hmem_bd(HR_ESP, lo)); /* scratch at entry */
     emit_lea_r32(e, HR_T2, hmem_bd(HR_ESP, lo + span - 1));
-    emit_xor_r32_r32(e, HR_T2, HR_T1);
+    emit_xor_r32_r32(e, HR_T2, HR_ADDR);
     emit_test_r32_imm32(e, HR_T2, 0xfffff000u);
     t->esp_check[1] = emit_jcc_rel32(e, CC_NE, e->p);
-    emit_shrx_r32(e, HR_T1, HR_T1, HR_PAGE_SHIFT);
+    emit_shrx_r32(e, HR_T1, HR_ADDR, HR_PAGE_SHIFT);
     emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T1, 8, table));
     emit_test_r64_r64(e, HR_T2, HR_T2);
     t->esp_check[2] = emit_jcc_rel32(e, CC_E, e->p);
-    emit_mov_m64_r64(e, hmem_bd(H_R13, off + SHADOW_MEMO_ENTRY), HR_T2);
-    emit_mov_m32_r32(e, hmem_bd(H_R13, off + SHADOW_MEMO_PAGENUM), HR_T1);
-    emit_shlx_r32(e, HR_T1, HR_T1, HR_PAGE_SHIFT); /* zero-extended */
-    emit_mov_m64_r64(e, hmem_bd(H_R13, off), HR_T1);
-    emit_add_m64_imm8(e, VCPU_MEM(VOFF(stats.shadow_memo_refills)), 1);
+    gen_memo_fill(t, m->write, m->slot, HR_ADDR);
     emit_jmp_rel32(e, e->start + m->back);
 }
 
@@ -1958,8 +1962,7 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
     struct tctx t = {.e = e, .v = v, .mode = mode,
                      .bounce = bounce && !(once & ONCE_BOUNCE_STACK),
                      .bounce_stack = bounce && (once & ONCE_BOUNCE_STACK),
-                     .unchecked = once & ONCE_UNCHECKED,
-                     .memo_next = d->memo_next};
+                     .unchecked = once & ONCE_UNCHECKED};
     bool past_bp = once & ONCE_PAST_BP;
     struct insn ins[BLOCK_MAX_INSNS];
     bool live[BLOCK_MAX_INSNS];

@@ -40,28 +40,55 @@ bool shadow_zero_faults(void)
     return low_reserved;
 }
 
-_Static_assert(offsetof(struct shadow_memo, entry) == SHADOW_MEMO_ENTRY &&
+_Static_assert(offsetof(struct shadow_memo, entry) ==
+                       (size_t)SHADOW_MEMO_ENTRY(0, 0) + SHADOW_MEMO_BYTES &&
                    offsetof(struct shadow_memo, pagenum) ==
-                       SHADOW_MEMO_PAGENUM,
+                       (size_t)SHADOW_MEMO_PAGENUM(0, 0) + SHADOW_MEMO_BYTES,
                "translated code knows the memo's layout");
-_Static_assert(2 * SHADOW_MEMO_SLOTS * sizeof(struct shadow_memo) ==
-                   SHADOW_MEMO_BYTES,
-               "the memo fills the page below a view");
+_Static_assert(sizeof(struct shadow_memo) <= SHADOW_MEMO_BYTES,
+               "the memo fits below a view");
 
 struct shadow_memo *shadow_memo(struct shadow *s, int view)
 {
     return (struct shadow_memo *)(s->view[view] - SHADOW_MEMO_BYTES);
 }
 
+unsigned shadow_memo_deal(struct shadow *s, bool write)
+{
+    return s->memo_dealt[write]++ % SHADOW_MEMO_SLOTS;
+}
+
 /* Empty the memo slots of both views that hold page `page` (its linear
- * address), or all of them for SHADOW_MEMO_NONE. */
+ * address), or all of them for SHADOW_MEMO_NONE. Only slots dealt so far
+ * can hold one: INVLPG-heavy guests with few hot sites scan few. */
 static void memo_drop(struct shadow *s, uint64_t page)
+{
+    uint32_t pagenum = (uint32_t)(page >> 12);
+    for (int view = 0; view < 2; view++) {
+        struct shadow_memo *m = shadow_memo(s, view);
+        for (unsigned w = 0; w < 2; w++) {
+            unsigned n = s->memo_dealt[w] < SHADOW_MEMO_SLOTS
+                             ? s->memo_dealt[w] : SHADOW_MEMO_SLOTS;
+            unsigned first = w * SHADOW_MEMO_SLOTS;
+            for (unsigned i = first; i < first + n; i++) {
+                if (page != SHADOW_MEMO_NONE && m->pagenum[i] != pagenum)
+                    continue;
+                m->page[i] = SHADOW_MEMO_NONE;
+                m->pagenum[i] = ~0u;
+            }
+        }
+    }
+}
+
+static void memo_init(struct shadow *s)
 {
     for (int view = 0; view < 2; view++) {
         struct shadow_memo *m = shadow_memo(s, view);
-        for (unsigned i = 0; i < 2 * SHADOW_MEMO_SLOTS; i++)
-            if (page == SHADOW_MEMO_NONE || m[i].page == page)
-                m[i] = (struct shadow_memo){SHADOW_MEMO_NONE, 0, ~0u, {0}};
+        for (unsigned i = 0; i < SHADOW_MEMO_N; i++) {
+            m->page[i] = SHADOW_MEMO_NONE;
+            m->entry[i] = 0;
+            m->pagenum[i] = ~0u;
+        }
     }
 }
 
@@ -79,7 +106,7 @@ int shadow_init(struct shadow *s)
         }
         s->view[i] = p + SHADOW_MEMO_BYTES;
     }
-    memo_drop(s, SHADOW_MEMO_NONE);
+    memo_init(s);
     s->filled = calloc(FILLED_MAX, sizeof(*s->filled));
     if (!s->filled) {
         shadow_destroy(s);

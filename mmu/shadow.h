@@ -28,20 +28,23 @@ struct vcpu;
  * slots; a fill only adds entries, so it leaves them.
  */
 #define SHADOW_MEMO_SLOTS 128 /* per table */
+#define SHADOW_MEMO_N (2 * SHADOW_MEMO_SLOTS) /* read table's, then write's */
 #define SHADOW_MEMO_BYTES 8192u
 #define SHADOW_MEMO_NONE (1ull << 63) /* no address is in this "page" */
 struct shadow_memo {
-    uint64_t page;     /* the page's linear address, or SHADOW_MEMO_NONE */
-    uint64_t entry;
-    uint32_t pagenum;  /* page >> 12, or ~0 */
-    uint32_t pad[3];
+    uint64_t page[SHADOW_MEMO_N];    /* linear address, or SHADOW_MEMO_NONE */
+    uint64_t entry[SHADOW_MEMO_N];
+    uint32_t pagenum[SHADOW_MEMO_N]; /* page >> 12, or ~0 */
 };
-/* Displacement of slot i from the view pointer, and of its fields. */
-#define SHADOW_MEMO_OFFSET(write, i)                                          \
-    (-(int32_t)SHADOW_MEMO_BYTES +                                            \
-     (int32_t)(((write) ? SHADOW_MEMO_SLOTS : 0) + (i)) * 32)
-#define SHADOW_MEMO_ENTRY 8
-#define SHADOW_MEMO_PAGENUM 16
+/* Displacement from the view pointer of slot i's fields. */
+#define SHADOW_MEMO_AT(field, size, write, i)                                 \
+    (-(int32_t)SHADOW_MEMO_BYTES + (int32_t)(field) +                         \
+     (int32_t)(((write) ? SHADOW_MEMO_SLOTS : 0) + (i)) * (size))
+#define SHADOW_MEMO_PAGE(write, i) SHADOW_MEMO_AT(0, 8, write, i)
+#define SHADOW_MEMO_ENTRY(write, i)                                           \
+    SHADOW_MEMO_AT(8 * SHADOW_MEMO_N, 8, write, i)
+#define SHADOW_MEMO_PAGENUM(write, i)                                         \
+    SHADOW_MEMO_AT(16 * SHADOW_MEMO_N, 4, write, i)
 
 /*
  * An entry is a host delta: host address = delta + linear. Zero means
@@ -52,6 +55,7 @@ struct shadow_memo {
 struct shadow {
     uint8_t *view[2];   /* [0] supervisor (CPL 0-2), [1] user (CPL 3);
                            each with its memo below it */
+    unsigned memo_dealt[2]; /* memo slots dealt, read and write tables */
     uint32_t *filled;   /* (global << 22 | view << 21 | write << 20 | page)
                            filled since the last flush */
     size_t nfilled;
@@ -80,8 +84,12 @@ void shadow_invlpg(struct shadow *s, uint32_t la);
  */
 int shadow_fill(struct vcpu *v, uint32_t la, bool write, uint32_t *err);
 
-/* A view's memo slots, read table's first (for tests and --stats). */
+/* A view's memo slots (for tests). */
 struct shadow_memo *shadow_memo(struct shadow *s, int view);
+
+/* The memo slot for a new translated access site, in the read or write
+ * table's half: dealt in turn (dropping only ever looks at those dealt). */
+unsigned shadow_memo_deal(struct shadow *s, bool write);
 
 /* Is the host's low 4 GiB reserved, so that an untested zero entry
  * faults? (Not under AddressSanitizer, whose shadow memory lives there.) */

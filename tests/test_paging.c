@@ -412,25 +412,37 @@ START_TEST(memo_slots_emptied_by_invlpg_and_flush)
 {
     struct shadow s;
     ck_assert_int_eq(shadow_init(&s), 0);
+    unsigned r[4], w[6];
+    for (int i = 0; i < 4; i++)
+        r[i] = shadow_memo_deal(&s, false);
+    for (int i = 0; i < 6; i++)
+        w[i] = shadow_memo_deal(&s, true);
+    ck_assert_uint_eq(r[3], 3);
+    ck_assert_uint_eq(w[5], 5); /* slot numbers within each table */
+    unsigned a = r[3], b = SHADOW_MEMO_SLOTS + w[5];
     for (int view = 0; view < 2; view++) {
         struct shadow_memo *m = shadow_memo(&s, view);
-        ck_assert(m[0].page == SHADOW_MEMO_NONE);
-        ck_assert_uint_eq(m[2 * SHADOW_MEMO_SLOTS - 1].pagenum, ~0u);
-        m[3] = (struct shadow_memo){0x40000000u, 0x1000, 0x40000, {0}};
-        m[SHADOW_MEMO_SLOTS + 5] =
-            (struct shadow_memo){0x50000000u, 0x2000, 0x50000, {0}};
+        ck_assert(m->page[0] == SHADOW_MEMO_NONE);
+        ck_assert_uint_eq(m->pagenum[SHADOW_MEMO_N - 1], ~0u);
+        m->page[a] = 0x40000000u;
+        m->pagenum[a] = 0x40000;
+        m->entry[a] = 0x1000;
+        m->page[b] = 0x50000000u;
+        m->pagenum[b] = 0x50000;
+        m->entry[b] = 0x2000;
     }
     shadow_invlpg(&s, 0x40000abc);
     for (int view = 0; view < 2; view++) {
         struct shadow_memo *m = shadow_memo(&s, view);
-        ck_assert(m[3].page == SHADOW_MEMO_NONE);
-        ck_assert_uint_eq(m[3].pagenum, ~0u);
-        ck_assert(m[SHADOW_MEMO_SLOTS + 5].page == 0x50000000u);
+        ck_assert(m->page[a] == SHADOW_MEMO_NONE);
+        ck_assert_uint_eq(m->pagenum[a], ~0u);
+        ck_assert(m->page[b] == 0x50000000u);
     }
     shadow_flush(&s);
-    for (int view = 0; view < 2; view++)
-        ck_assert(shadow_memo(&s, view)[SHADOW_MEMO_SLOTS + 5].page ==
-                  SHADOW_MEMO_NONE);
+    for (int view = 0; view < 2; view++) {
+        ck_assert(shadow_memo(&s, view)->page[b] == SHADOW_MEMO_NONE);
+        ck_assert_uint_eq(shadow_memo(&s, view)->pagenum[b], ~0u);
+    }
     shadow_destroy(&s);
 }
 END_TEST
