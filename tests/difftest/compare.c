@@ -91,7 +91,8 @@ bool compare_outcomes(const struct dt_case *c, const struct dt_outcome *ref,
     const char *d = NULL;
     uint32_t mask = compare_flag_mask(c, a->eip);
     if (ref->died || bt->died)
-        d = ref->died ? "reference died" : "bt386 died";
+        d = ref->died ? (ref->hung ? "reference hung" : "reference died")
+                      : (bt->hung ? "bt386 hung" : "bt386 died");
     else if (b->status != 0)
         d = "machine stopped";
     else if (a->vector != b->vector)
@@ -158,7 +159,9 @@ static void print_died(const char *who, const struct dt_outcome *o)
 {
     if (!o->died)
         return;
-    if (WIFSIGNALED(o->wstatus))
+    if (o->hung)
+        printf("  %s hung: no answer for minutes, killed\n", who);
+    else if (WIFSIGNALED(o->wstatus))
         printf("  %s died: signal %d\n", who, WTERMSIG(o->wstatus));
     else
         printf("  %s died: exit status %d\n", who, WEXITSTATUS(o->wstatus));

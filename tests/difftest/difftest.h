@@ -57,6 +57,7 @@ struct dt_outcome {
     uint32_t nchunks;
     struct dt_chunk chunks[DT_NCHUNKS];
     bool died;           /* the runner process died on this case */
+    bool hung;           /* ... killed for not answering (runner.c) */
     int wstatus;         /* its wait status then */
 };
 
@@ -66,6 +67,7 @@ struct runner {
     char *const *argv;   /* program to exec; NULL: the bt386 worker */
     int pid;
     int to_fd, from_fd;
+    bool hung;           /* its last read was given up as a hang */
 };
 
 /* runner.c */

@@ -13,9 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* How long a runner may be silent before the driver says so (it keeps
- * waiting: a hang is for ctest's timeout to end). */
+/* How long a runner may be silent before the driver says so; after
+ * SILENT_LIMIT such periods on one read it is taken for hung: killed, and
+ * the case reported with its seed (a case runs in microseconds, so three
+ * minutes is no speed limit, only the end of a hang). */
 #define SILENT_MS 60000
+#define SILENT_LIMIT 3
 
 static int write_full(int fd, const void *buf, size_t n)
 {
@@ -35,12 +38,19 @@ static int write_full(int fd, const void *buf, size_t n)
 static int read_full(struct runner *r, void *buf, size_t n, const char *what)
 {
     uint8_t *p = buf;
+    int silent = 0;
     while (n > 0) {
         struct pollfd pfd = {.fd = r->from_fd, .events = POLLIN};
         int pr = poll(&pfd, 1, SILENT_MS);
         if (pr == 0) {
-            fprintf(stderr, "difftest: %s silent for %d s on %s\n", r->name,
-                    SILENT_MS / 1000, what);
+            silent++;
+            fprintf(stderr, "difftest: %s silent for %d s on %s%s\n", r->name,
+                    SILENT_MS / 1000 * silent, what,
+                    silent == SILENT_LIMIT ? ": taken for hung" : "");
+            if (silent == SILENT_LIMIT) {
+                r->hung = true;
+                return -1;
+            }
             continue;
         }
         ssize_t got = pr < 0 ? -1 : read(r->from_fd, p, n);
@@ -158,6 +168,7 @@ int runner_send(struct runner *r, const struct dt_case *c)
 int runner_recv(struct runner *r, struct dt_outcome *o, const char *what)
 {
     o->died = false;
+    o->hung = false;
     o->nchunks = 0;
     if (r->pid > 0 && read_full(r, &o->res, sizeof(o->res), what) == 0 &&
         o->res.magic == DT_MAGIC_RES && o->res.nchunks <= DT_NCHUNKS &&
@@ -166,6 +177,8 @@ int runner_recv(struct runner *r, struct dt_outcome *o, const char *what)
         return 0;
     }
     o->died = true;
+    o->hung = r->hung;
+    r->hung = false;
     if (r->pid > 0)
         kill(r->pid, SIGKILL);
     o->wstatus = runner_reap(r);
