@@ -201,6 +201,11 @@ static void set_entry(struct shadow *s, int view, bool write, uint32_t page,
                                   (uint32_t)write << 20 | page;
     else if (*e == 0)
         s->nfilled = FILLED_MAX; /* too many to list: flush drops all */
+    /* A write fill can re-walk a page whose read entry is there: if the
+     * guest moved the page meanwhile (without INVLPG), the TLB takes the
+     * new translation, and memo slots must not keep the old one. */
+    if (*e != 0 && *e != delta)
+        memo_drop(s, (uint64_t)page << 12);
     *e = delta;
 }
 

@@ -24,8 +24,8 @@ struct vcpu;
  * slot's page takes the entry from the slot, a load that does not wait
  * for the address, instead of reading the table at the address's page
  * (dbt/translate.c). Read and write entries have slots of their own.
- * Every change that could make an entry stale (flush, INVLPG) empties the
- * slots; a fill only adds entries, so it leaves them.
+ * Every change that could make an entry stale (flush, INVLPG, a fill that
+ * replaces an entry) empties the slots; other fills only add entries.
  */
 #define SHADOW_MEMO_SLOTS 128 /* per table */
 #define SHADOW_MEMO_N (2 * SHADOW_MEMO_SLOTS) /* read table's, then write's */

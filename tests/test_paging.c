@@ -387,6 +387,30 @@ END_TEST
 
 /* The slot holds LIN's page from the first pass; the second reads across
  * its end, which its range test must send to the slow path. */
+/* The guest moves LIN to frame B without INVLPG, then writes it: the
+ * write walks again and takes B (as a TLB entry not yet dirty does), and
+ * the read slot must follow, not keep frame A. */
+START_TEST(memo_slot_follows_a_write_walk)
+{
+    uint8_t between[] = {
+        0xc7, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, /* mov dword [PT_HIGH], pte */
+        0xc7, 0x03, 0x33, 0x33, 0, 0,       /* mov dword [ebx], 0x3333 */
+    };
+    uint32_t pt = PT_HIGH, pte_b = FRAME_B | PTE_P | PTE_W;
+    memcpy(&between[2], &pt, 4);
+    memcpy(&between[6], &pte_b, 4);
+    map(PD1, PT_HIGH, LIN, FRAME_A, PTE_P | PTE_W);
+    put32(FRAME_A, 0x1111);
+    emit_enable_paging(PD1, 0);
+    emit_memo_loop(LIN, 2, between, sizeof(between));
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(get32(0x2000), 0x1111);
+    ck_assert_uint_eq(get32(FRAME_B), 0x3333);
+    ck_assert_uint_eq(get32(0x2004), 0x3333); /* read from frame B */
+}
+END_TEST
+
 START_TEST(memo_range_test_catches_a_crossing)
 {
     uint8_t between[] = {0xbb, 0, 0, 0, 0}; /* mov ebx, LIN + 0xffe */
@@ -919,6 +943,7 @@ int main(void)
     tcase_add_test(tc, memo_slot_is_dropped_by_invlpg);
     tcase_add_test(tc, memo_slot_is_dropped_by_a_cr3_load);
     tcase_add_test(tc, memo_range_test_catches_a_crossing);
+    tcase_add_test(tc, memo_slot_follows_a_write_walk);
     tcase_add_test(tc, memo_slots_emptied_by_invlpg_and_flush);
     tcase_add_test(tc, far_esp_displacement_is_not_a_stack_slot);
     tcase_add_test(tc, sse_fault_at_block_entry_sees_the_guests_flags);
