@@ -363,7 +363,6 @@ bool dbt_code_phys(struct vcpu *v, uint32_t la, uint32_t *pa)
     return true;
 }
 
-
 /* Room for one more block? If not, start the cache over. */
 static void ensure_room(struct dbt *d, struct vcpu *v)
 {

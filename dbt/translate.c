@@ -258,6 +258,28 @@ static void gen_lookup_faulting(struct tctx *t, bool write, unsigned size,
  * low 4 GiB reserved, there are no tests: misses and crossings fault
  * (gen_lookup_faulting). Otherwise the tests are flag-free (JRCXZ).
  */
+/* The lookup with TEST/Jcc tests (flags dead): HR_T2 = entry for the page
+ * of HR_ADDR, then to memory stubs resuming at host offset `resume` (guest
+ * instruction eip) on a crossing (size != 1) or a zero entry. */
+static void gen_tested_lookup(struct tctx *t, bool write, unsigned size,
+                              size_t resume, uint32_t eip)
+{
+    struct emitter *e = t->e;
+    uint32_t kind = write ? (uint32_t)(PAGE_ARG_WRITE >> 32) : 0;
+    int32_t table = write ? (int32_t)SHADOW_WRITE_OFFSET : 0;
+    emit_shrx_r32(e, HR_T2, HR_ADDR, HR_PAGE_SHIFT);
+    emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8, table));
+    if (size != 1) {
+        emit_lea_r32(e, HR_T1, hmem_bd(HR_ADDR, size ? (int32_t)size - 1 : 15));
+        emit_xor_r32_r32(e, HR_T1, HR_ADDR);
+        emit_test_r32_imm32(e, HR_T1, 0xfffff000u);
+        add_mstub_at(t, emit_jcc_rel32(e, CC_NE, e->p),
+                     kind | (uint32_t)(PAGE_ARG_CROSS >> 32), resume, eip);
+    }
+    emit_test_r64_r64(e, HR_T2, HR_T2);
+    add_mstub_at(t, emit_jcc_rel32(e, CC_E, e->p), kind, resume, eip);
+}
+
 static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
 {
     struct emitter *e = t->e;
@@ -278,17 +300,7 @@ static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
         gen_jump_if_zero_flagfree(t, HR_T2, kind);
         return;
     }
-    emit_shrx_r32(e, HR_T2, HR_ADDR, HR_PAGE_SHIFT);
-    emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8, table));
-    if (cross) {
-        emit_lea_r32(e, HR_T1, hmem_bd(HR_ADDR, size ? (int32_t)size - 1 : 15));
-        emit_xor_r32_r32(e, HR_T1, HR_ADDR);
-        emit_test_r32_imm32(e, HR_T1, 0xfffff000u);
-        add_mstub(t, emit_jcc_rel32(e, CC_NE, e->p),
-                  kind | (uint32_t)(PAGE_ARG_CROSS >> 32));
-    }
-    emit_test_r64_r64(e, HR_T2, HR_T2);
-    add_mstub(t, emit_jcc_rel32(e, CC_E, e->p), kind);
+    gen_tested_lookup(t, write, size, t->insn_off, t->in->eip);
 }
 
 /* Memo slot := (page of linear address `la`, entry in HR_T2), the page
@@ -304,6 +316,20 @@ static void gen_memo_fill(struct tctx *t, bool write, unsigned slot, int la)
     emit_shlx_r32(e, HR_T1, HR_T1, HR_PAGE_SHIFT); /* zero-extended */
     emit_mov_m64_r64(e, hmem_bd(H_R13, SHADOW_MEMO_PAGE(write, slot)), HR_T1);
     emit_add_m64_imm8(e, VCPU_MEM(VOFF(stats.shadow_memo_refills)), 1);
+}
+
+/* Are the `span` bytes at linear address HR_T1 (zero-extended) all in
+ * the page memo slot `slot` holds? Then HR_T2 = its entry; if not, the
+ * jump whose rel32 this returns. Flags are clobbered. */
+static size_t gen_memo_range_test(struct tctx *t, bool write, unsigned slot,
+                                  unsigned span)
+{
+    struct emitter *e = t->e;
+    emit_sub_r64_m64(e, HR_T1, hmem_bd(H_R13, SHADOW_MEMO_PAGE(write, slot)));
+    emit_cmp_r64_imm32(e, HR_T1, (int32_t)(4096 - span));
+    size_t field = emit_jcc_rel32(e, CC_A, e->p);
+    emit_mov_r64_m64(e, HR_T2, hmem_bd(H_R13, SHADOW_MEMO_ENTRY(write, slot)));
+    return field;
 }
 
 /*
@@ -332,14 +358,12 @@ static bool gen_memo_lookup(struct tctx *t, bool write, unsigned size)
         emit_cmp_r32_m32(e, HR_T1,
                          hmem_bd(H_R13, SHADOW_MEMO_PAGENUM(write, slot)));
         field = emit_jcc_rel32(e, CC_NE, e->p);
+        emit_mov_r64_m64(e, HR_T2,
+                         hmem_bd(H_R13, SHADOW_MEMO_ENTRY(write, slot)));
     } else {
-        unsigned span = size ? size : 16;
         emit_mov_r32_r32(e, HR_T1, HR_ADDR); /* zero-extended */
-        emit_sub_r64_m64(e, HR_T1, hmem_bd(H_R13, SHADOW_MEMO_PAGE(write, slot)));
-        emit_cmp_r64_imm32(e, HR_T1, (int32_t)(4096 - span));
-        field = emit_jcc_rel32(e, CC_A, e->p);
+        field = gen_memo_range_test(t, write, slot, size ? size : 16);
     }
-    emit_mov_r64_m64(e, HR_T2, hmem_bd(H_R13, SHADOW_MEMO_ENTRY(write, slot)));
     t->memos[t->nmemos++] = (struct memostub){field, emit_offset(e),
                                               t->insn_off, t->in->eip, write,
                                               size, slot};
@@ -353,23 +377,8 @@ static void gen_memo_stubs(struct tctx *t)
     struct emitter *e = t->e;
     for (int i = 0; i < t->nmemos; i++) {
         const struct memostub *m = &t->memos[i];
-        uint32_t kind = m->write ? (uint32_t)(PAGE_ARG_WRITE >> 32) : 0;
-        int32_t table = m->write ? (int32_t)SHADOW_WRITE_OFFSET : 0;
         emit_patch_rel32(e->start + m->field, e->p);
-        emit_shrx_r32(e, HR_T2, HR_ADDR, HR_PAGE_SHIFT);
-        emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_T2, 8, table));
-        if (m->size != 1) {
-            int32_t last = m->size ? (int32_t)m->size - 1 : 15;
-            emit_lea_r32(e, HR_T1, hmem_bd(HR_ADDR, last));
-            emit_xor_r32_r32(e, HR_T1, HR_ADDR);
-            emit_test_r32_imm32(e, HR_T1, 0xfffff000u);
-            add_mstub_at(t, emit_jcc_rel32(e, CC_NE, e->p),
-                         kind | (uint32_t)(PAGE_ARG_CROSS >> 32), m->resume,
-                         m->eip);
-        }
-        emit_test_r64_r64(e, HR_T2, HR_T2);
-        add_mstub_at(t, emit_jcc_rel32(e, CC_E, e->p), kind, m->resume,
-                     m->eip);
+        gen_tested_lookup(t, m->write, m->size, m->resume, m->eip);
         gen_memo_fill(t, m->write, m->slot, HR_ADDR);
         emit_jmp_rel32(e, e->start + m->back);
     }
@@ -446,7 +455,6 @@ static int opsize(const struct tctx *t)
     return t->in->op16 ? 2 : 4;
 }
 
-/* The host operand for a guest access of `size` bytes at HR_ADDR. */
 /*
  * Should the operand's lookup go through a memo slot? Where flags are dead,
  * and either
@@ -469,6 +477,7 @@ static bool memo_worth(const struct tctx *t, unsigned size)
            (size != 1 || (regs & t->load_fed));
 }
 
+/* The host operand for a guest access of `size` bytes at HR_ADDR. */
 static struct hmem gen_guest_mem(struct tctx *t, bool write, unsigned size)
 {
     bool slot = t->stack_slot;
@@ -1835,13 +1844,8 @@ static void gen_esp_check(struct tctx *t, const struct insn *ins,
         if (one_page) {
             unsigned slot = shadow_memo_deal(t->v->shadow, writes);
             emit_lea_r32(e, HR_T1, hmem_bd(HR_ESP, lo)); /* zero-extended */
-            emit_sub_r64_m64(e, HR_T1,
-                             hmem_bd(H_R13, SHADOW_MEMO_PAGE(writes, slot)));
-            emit_cmp_r64_imm32(e, HR_T1, 4096 - (hi - lo));
-            size_t field = emit_jcc_rel32(e, CC_A, e->p);
-            emit_mov_r64_m64(e, HR_T2,
-                             hmem_bd(H_R13, SHADOW_MEMO_ENTRY(writes, slot)));
-            t->stack_memo.field = field;
+            t->stack_memo.field =
+                gen_memo_range_test(t, writes, slot, (unsigned)(hi - lo));
             t->stack_memo.back = emit_offset(e);
             t->stack_memo.lo = lo;
             t->stack_memo.span = hi - lo;

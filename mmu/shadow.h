@@ -18,7 +18,7 @@ struct vcpu;
 #define SHADOW_VIEW_BYTES (2u * SHADOW_TABLE_BYTES)
 
 /*
- * The page memo, in the page just below each view: slots that translated
+ * The page memo, in the two pages just below each view: slots that translated
  * access sites keep the last page they reached in (page, the page's
  * linear address) and that page's entry. A site whose address lies in its
  * slot's page takes the entry from the slot, a load that does not wait
