@@ -177,12 +177,14 @@ static void find_gprs(struct insn *in, csh h, const cs_insn *ci)
     uint8_t nrd = 0, nwr = 0;
     if (cs_regs_access(h, ci, rd, &nrd, wr, &nwr) != CS_ERR_OK)
         return;
-    for (int i = 0; i < nrd; i++)
-        if (gpr_number(rd[i]) >= 0)
-            in->gprs_read |= (uint8_t)(1u << gpr_number(rd[i]));
-    for (int i = 0; i < nwr; i++)
-        if (gpr_number(wr[i]) >= 0)
-            in->gprs_written |= (uint8_t)(1u << gpr_number(wr[i]));
+    for (int i = 0; i < nrd; i++) {
+        int n = gpr_number(rd[i]);
+        in->gprs_read |= n >= 0 ? (uint8_t)(1u << n) : 0;
+    }
+    for (int i = 0; i < nwr; i++) {
+        int n = gpr_number(wr[i]);
+        in->gprs_written |= n >= 0 ? (uint8_t)(1u << n) : 0;
+    }
 }
 
 static bool is_high_byte(x86_reg r)
