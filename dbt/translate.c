@@ -249,15 +249,6 @@ static void gen_lookup_faulting(struct tctx *t, bool write, unsigned size,
     emit_lea_r64(e, HR_T2, hmem_bi(HR_T1, HR_T2, 1, 0));
 }
 
-/*
- * The shadow lookup: HR_T2 = entry for the page of HR_ADDR, in the read or
- * write table; then a test for a page crossing (accesses wider than a
- * byte) and for a miss. Where the liveness pass says guest flags are dead
- * the tests are TEST/Jcc. Where they are live and the access is the guest
- * instruction's one host instruction (t->miss_faults), with the host's
- * low 4 GiB reserved, there are no tests: misses and crossings fault
- * (gen_lookup_faulting). Otherwise the tests are flag-free (JRCXZ).
- */
 /* The lookup with TEST/Jcc tests (flags dead): HR_T2 = entry for the page
  * of HR_ADDR, then to memory stubs resuming at host offset `resume` (guest
  * instruction eip) on a crossing (size != 1) or a zero entry. */
@@ -280,6 +271,15 @@ static void gen_tested_lookup(struct tctx *t, bool write, unsigned size,
     add_mstub_at(t, emit_jcc_rel32(e, CC_E, e->p), kind, resume, eip);
 }
 
+/*
+ * The shadow lookup: HR_T2 = entry for the page of HR_ADDR, in the read or
+ * write table; then a test for a page crossing (accesses wider than a
+ * byte) and for a miss. Where the liveness pass says guest flags are dead
+ * the tests are TEST/Jcc. Where they are live and the access is the guest
+ * instruction's one host instruction (t->miss_faults), with the host's
+ * low 4 GiB reserved, there are no tests: misses and crossings fault
+ * (gen_lookup_faulting). Otherwise the tests are flag-free (JRCXZ).
+ */
 static void gen_shadow_lookup(struct tctx *t, bool write, unsigned size)
 {
     struct emitter *e = t->e;

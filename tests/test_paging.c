@@ -385,8 +385,6 @@ START_TEST(memo_slot_is_dropped_by_a_cr3_load)
 }
 END_TEST
 
-/* The slot holds LIN's page from the first pass; the second reads across
- * its end, which its range test must send to the slow path. */
 /* The guest moves LIN to frame B without INVLPG, then writes it: the
  * write walks again and takes B (as a TLB entry not yet dirty does), and
  * the read slot must follow, not keep frame A. */
@@ -411,6 +409,8 @@ START_TEST(memo_slot_follows_a_write_walk)
 }
 END_TEST
 
+/* The slot holds LIN's page from the first pass; the second reads across
+ * its end, which its range test must send to the slow path. */
 START_TEST(memo_range_test_catches_a_crossing)
 {
     uint8_t between[] = {0xbb, 0, 0, 0, 0}; /* mov ebx, LIN + 0xffe */
