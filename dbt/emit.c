@@ -338,6 +338,19 @@ void emit_cmp_r32_m32(struct emitter *e, int r, struct hmem m)
     emit_op_rm(e, false, 0x3b, r, m);
 }
 
+void emit_cmp_r64_m64(struct emitter *e, int r, struct hmem m)
+{
+    emit_op_rm(e, true, 0x3b, r, m);
+}
+
+void emit_cmov_r64_m64(struct emitter *e, int cc, int dst, struct hmem m)
+{
+    emit_rex(e, true, dst, m.index, m.base, false);
+    emit_u8(e, 0x0f);
+    emit_u8(e, (uint8_t)(0x40 | cc));
+    emit_modrm_mem(e, dst, m);
+}
+
 void emit_cmp_r64_imm32(struct emitter *e, int r, int32_t imm)
 {
     emit_rex(e, true, H_NONE, H_NONE, r, false);

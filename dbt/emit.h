@@ -94,8 +94,9 @@ void emit_not_r32(struct emitter *e, int r);
  * 85 ...), 32-bit or (w) 64-bit. */
 void emit_alu_rr(struct emitter *e, bool w, uint8_t op, int rm, int reg);
 void emit_shr_r32_imm8(struct emitter *e, int r, uint8_t n);
-/* CMOVcc dst32, src32. */
+/* CMOVcc dst32, src32, and CMOVcc dst64, [m]. */
 void emit_cmov_r32_r32(struct emitter *e, int cc, int dst, int src);
+void emit_cmov_r64_m64(struct emitter *e, int cc, int dst, struct hmem m);
 /* PUSH qword [m] and POP qword [m] (flags untouched). */
 void emit_push_m64(struct emitter *e, struct hmem m);
 void emit_pop_m64(struct emitter *e, struct hmem m);
@@ -105,6 +106,7 @@ void emit_test_r32_imm32(struct emitter *e, int r, uint32_t imm);
 void emit_xor_r32_r32(struct emitter *e, int dst, int src);
 void emit_sub_r64_m64(struct emitter *e, int dst, struct hmem m);
 void emit_cmp_r32_m32(struct emitter *e, int r, struct hmem m);
+void emit_cmp_r64_m64(struct emitter *e, int r, struct hmem m);
 void emit_cmp_r64_imm32(struct emitter *e, int r, int32_t imm);
 void emit_add_m64_imm8(struct emitter *e, struct hmem m, int8_t imm);
 

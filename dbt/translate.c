@@ -1118,14 +1118,56 @@ static void gen_restore_flags(struct tctx *t)
 }
 
 /*
+ * HR_T1 = how many bytes from guest address `ptr` (page index in HR_ADDR,
+ * entry `ent` in the table at `table`) lie in pages with that same entry,
+ * which are contiguous on the host, at most [str_want]. The pages after
+ * the first are only compared, never filled: a page whose entry is not
+ * there yet, or that is traced, ends the run. Flags clobbered; HR_ADDR
+ * ends at the run's last page.
+ */
+static void gen_rep_run(struct tctx *t, int ptr, int ent, int32_t table)
+{
+    struct emitter *e = t->e;
+    struct hmem want = VCPU_MEM(VOFF(str_want));
+    emit_mov_r32_r32(e, HR_T1, ptr);
+    emit_u8(e, 0x41); /* or r9d, 0xfffff000: offset - 4096 */
+    emit_u8(e, 0x81);
+    emit_u8(e, 0xc9);
+    emit_u32(e, 0xfffff000u);
+    emit_u8(e, 0x41); /* neg r9d: 4096 - offset, zero-extended */
+    emit_u8(e, 0xf7);
+    emit_u8(e, 0xd9);
+    uint8_t *next = e->p;
+    emit_cmp_r64_m64(e, HR_T1, want);
+    size_t enough = emit_jcc_rel32(e, CC_AE, e->p);
+    emit_u8(e, 0x41); /* cmp r11d, 0xfffff: no page after the last */
+    emit_u8(e, 0x81);
+    emit_u8(e, 0xfb);
+    emit_u32(e, 0xfffff);
+    size_t top = emit_jcc_rel32(e, CC_E, e->p);
+    emit_cmp_r64_m64(e, ent, hmem_bi(H_R13, HR_ADDR, 8, table + 8));
+    size_t other = emit_jcc_rel32(e, CC_NE, e->p);
+    emit_lea_r32(e, HR_ADDR, hmem_bd(HR_ADDR, 1));
+    emit_lea_r64(e, HR_T1, hmem_bd(HR_T1, 4096));
+    emit_jmp_rel32(e, next);
+    emit_patch_rel32(e->start + enough, e->p);
+    emit_patch_rel32(e->start + top, e->p);
+    emit_patch_rel32(e->start + other, e->p);
+    emit_cmp_r64_m64(e, HR_T1, want);
+    emit_cmov_r64_m64(e, CC_A, HR_T1, want);
+}
+
+/*
  * REP MOVS/STOS with paging on, flat segments, 32-bit addresses: a loop
  * in translated code that runs the host's REP MOVS/STOS over the part of
- * the copy that lies in one source and one destination page, looking each
- * page up in the shadow tables. Guest ESI/EDI/ECX are exact at each chunk
- * boundary, and a fault inside a chunk is recovered from the host's
- * partial progress (PCF_STR_*). A miss leaves through a memory stub and
- * the instruction resumes from the start; DF set or an element straddling
- * two pages leaves for the monitor's C path.
+ * the copy whose source and destination pages each run on with the same
+ * shadow entry (contiguous in the host: a guest buffer in contiguous
+ * physical memory is one chunk, not one per page), looking the first
+ * page of each up in the shadow tables. Guest ESI/EDI/ECX are exact at
+ * each chunk boundary, and a fault inside a chunk is recovered from the
+ * host's partial progress (PCF_STR_*). A miss leaves through a memory
+ * stub and the instruction resumes from the start; DF set or an element
+ * straddling two runs leaves for the monitor's C path.
  */
 static void gen_rep_string_paged(struct tctx *t, uint8_t op)
 {
@@ -1135,6 +1177,7 @@ static void gen_rep_string_paged(struct tctx *t, uint8_t op)
     unsigned size = (op & 1) ? (unsigned)opsize(t) : 1;
     uint8_t shift = size == 4 ? 2 : size == 2 ? 1 : 0;
     uint32_t wkind = (uint32_t)(PAGE_ARG_WRITE >> 32);
+    int32_t wtable = (int32_t)SHADOW_WRITE_OFFSET;
     gen_save_flags(t);
     emit_rex(e, false, H_NONE, H_NONE, HR_VCPU, false); /* test [str_flags], DF */
     emit_u8(e, 0xf7);
@@ -1144,44 +1187,36 @@ static void gen_rep_string_paged(struct tctx *t, uint8_t op)
     uint8_t *loop = e->p;
     emit_alu_rr(e, false, 0x85, H_RCX, H_RCX); /* test ecx, ecx */
     size_t to_done = emit_jcc_rel32(e, CC_E, e->p);
+    /* str_want = ecx * size, the bytes left (64-bit: no overflow) */
+    emit_mov_r32_r32(e, HR_ADDR, H_RCX);
+    emit_lea_r64(e, HR_ADDR, hmem_bi(H_NONE, HR_ADDR, (int)size, 0));
+    emit_mov_m64_r64(e, VCPU_MEM(VOFF(str_want)), HR_ADDR);
+    emit_mov_r32_r32(e, HR_ADDR, H_RDI);
+    emit_shr_r32_imm8(e, HR_ADDR, 12);
+    emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_ADDR, 8, wtable));
+    emit_test_r64_r64(e, HR_T2, HR_T2);
+    size_t to_miss_dst = emit_jcc_rel32(e, CC_E, e->p);
+    gen_rep_run(t, H_RDI, HR_T2, wtable);
     size_t to_miss_src = 0;
-    if (movs) {
+    if (movs) { /* the source run, within the destination's */
+        emit_mov_m64_r64(e, VCPU_MEM(VOFF(str_want)), HR_T1);
         emit_mov_r32_r32(e, HR_ADDR, H_RSI);
         emit_shr_r32_imm8(e, HR_ADDR, 12);
         emit_mov_r64_m64(e, HR_T0, hmem_bi(H_R13, HR_ADDR, 8, 0));
         emit_test_r64_r64(e, HR_T0, HR_T0);
         to_miss_src = emit_jcc_rel32(e, CC_E, e->p);
+        gen_rep_run(t, H_RSI, HR_T0, 0);
     }
-    emit_mov_r32_r32(e, HR_ADDR, H_RDI);
-    emit_shr_r32_imm8(e, HR_ADDR, 12);
-    emit_mov_r64_m64(e, HR_T2, hmem_bi(H_R13, HR_ADDR, 8,
-                                       (int32_t)SHADOW_WRITE_OFFSET));
-    emit_test_r64_r64(e, HR_T2, HR_T2);
-    size_t to_miss_dst = emit_jcc_rel32(e, CC_E, e->p);
-    /* r11 = elements left in both pages = (4096 - max(offsets)) >> shift */
-    emit_mov_r32_r32(e, HR_T1, H_RDI);
-    emit_u8(e, 0x41); /* and r9d, 0xfff */
-    emit_u8(e, 0x81);
-    emit_u8(e, 0xe1);
-    emit_u32(e, 0xfff);
-    if (movs) {
-        emit_mov_r32_r32(e, HR_ADDR, H_RSI);
-        emit_u8(e, 0x41); /* and r11d, 0xfff */
-        emit_u8(e, 0x81);
-        emit_u8(e, 0xe3);
-        emit_u32(e, 0xfff);
-        emit_alu_rr(e, false, 0x39, HR_T1, HR_ADDR); /* cmp r9d, r11d */
-        emit_cmov_r32_r32(e, CC_B, HR_T1, HR_ADDR);
-    }
-    emit_mov_r32_imm32(e, HR_ADDR, 4096);
-    emit_alu_rr(e, false, 0x29, HR_ADDR, HR_T1); /* sub r11d, r9d */
+    /* r11 = whole elements in both runs (at most ecx), r9 = ecx - r11 */
+    emit_alu_rr(e, true, 0x89, HR_ADDR, HR_T1); /* mov r11, r9 */
     size_t to_cross = 0;
     if (shift) {
-        emit_shr_r32_imm8(e, HR_ADDR, shift);
-        to_cross = emit_jcc_rel32(e, CC_E, e->p); /* straddles a page */
+        emit_u8(e, 0x49); /* shr r11, shift */
+        emit_u8(e, 0xc1);
+        emit_u8(e, 0xeb);
+        emit_u8(e, shift);
+        to_cross = emit_jcc_rel32(e, CC_E, e->p); /* straddles two runs */
     }
-    emit_alu_rr(e, false, 0x39, HR_ADDR, H_RCX); /* cmp r11d, ecx */
-    emit_cmov_r32_r32(e, CC_A, HR_ADDR, H_RCX);
     emit_mov_r32_r32(e, HR_T1, H_RCX);
     emit_alu_rr(e, false, 0x29, HR_T1, HR_ADDR); /* sub r9d, r11d: left after */
     emit_mov_r32_r32(e, H_RCX, HR_ADDR);

@@ -222,6 +222,7 @@ struct vcpu {
     uint64_t tsc_offset;  /* guest TSC = host TSC + offset (MSR 0x10) */
     uint64_t misc_enable; /* IA32_MISC_ENABLE (MSR 0x1a0) */
     uint64_t str_flags;   /* guest RFLAGS while a paged REP MOVS/STOS runs */
+    uint64_t str_want;    /* ... and the bytes its next chunk may cover */
     int delivering;       /* exception being delivered, + 1 (0: none) */
     bool delivering_soft; /* ... and it is a software INT n/INT3/INTO */
     /* While the monitor emulates an instruction, a fault is only recorded

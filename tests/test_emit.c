@@ -72,6 +72,12 @@ START_TEST(alu_cmov_shift_and_stack_forms)
     restart();
     emit_push_m64(&e, hmem_bd(H_R14, 0x600));
     expect_one("push qword ptr [r14 + 0x600]");
+    restart();
+    emit_cmp_r64_m64(&e, H_R10, hmem_bi(H_R13, H_R11, 8, 0x800008));
+    expect_one("cmp r10, qword ptr [r13 + r11*8 + 0x800008]");
+    restart();
+    emit_cmov_r64_m64(&e, CC_A, H_R9, hmem_bd(H_R14, 0x608));
+    expect_one("cmova r9, qword ptr [r14 + 0x608]");
 }
 END_TEST
 

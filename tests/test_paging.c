@@ -928,6 +928,120 @@ START_TEST(rep_movs_across_scattered_frames)
 }
 END_TEST
 
+/* The frame behind linear address la in the maps of the two tests below. */
+static uint32_t run_frame(uint32_t la)
+{
+    uint32_t page = la & ~0xfffu, off = la & 0xfff;
+    if (page >= LIN + 0x10000 && page < LIN + 0x14000)
+        return FRAME_A + 0x10000 + (page - LIN - 0x10000) + off;
+    if (page == LIN + 0x14000)
+        return FRAME_B + 0x8000 + off;
+    if (page >= LIN + 0x20000 && page < LIN + 0x23000)
+        return FRAME_A + 0x40000 + (page - LIN - 0x20000) + off;
+    if (page == LIN + 0x23000)
+        return FRAME_B + 0x20000 + off;
+    return FRAME_A + 0x43000 + off; /* LIN + 0x24000 */
+}
+
+START_TEST(rep_movs_runs_over_contiguous_pages)
+{
+    /* 18 KiB from LIN+0x10000 (four contiguous frames, then one elsewhere)
+     * to LIN+0x20002 (three contiguous, one elsewhere, one more), twice:
+     * the first pass fills the entries page by page, the second finds
+     * them and copies whole runs of pages at once. Between the passes
+     * the guest changes source dwords at the ends of the runs. The dword
+     * at LIN+0x22ffe straddles two frames that are not contiguous. */
+    static const uint8_t copy[] = {
+        0xbe, 0x00, 0x00, 0x01, 0x40, /* mov esi, LIN+0x10000 */
+        0xbf, 0x02, 0x00, 0x02, 0x40, /* mov edi, LIN+0x20002 */
+        0xb9, 0x00, 0x12, 0x00, 0x00, /* mov ecx, 0x1200 */
+        0xf3, 0xa5,                   /* rep movsd */
+    };
+    static const uint8_t change[] = {
+        0xc7, 0x05, 0x00, 0x00, 0x01, 0x40, 0xef, 0xbe, 0xad, 0xde,
+        /* mov dword [LIN+0x10000], 0xdeadbeef */
+        0xc7, 0x05, 0xfc, 0x3f, 0x01, 0x40, 0x01, 0x00, 0xfe, 0xca,
+        /* mov dword [LIN+0x13ffc], 0xcafe0001 */
+        0xc7, 0x05, 0x00, 0x40, 0x01, 0x40, 0x02, 0x00, 0xfe, 0xca,
+        /* mov dword [LIN+0x14000], 0xcafe0002 */
+        0xc7, 0x05, 0xfc, 0x2f, 0x01, 0x40, 0x03, 0x00, 0xfe, 0xca,
+        /* mov dword [LIN+0x12ffc], 0xcafe0003 (lands at LIN+0x22ffe) */
+    };
+    for (uint32_t la = LIN + 0x10000; la < LIN + 0x15000; la += 0x1000)
+        map(PD1, PT_HIGH, la, run_frame(la), PTE_P | PTE_W);
+    for (uint32_t la = LIN + 0x20000; la < LIN + 0x25000; la += 0x1000)
+        map(PD1, PT_HIGH, la, run_frame(la), PTE_P | PTE_W);
+    for (uint32_t i = 0; i < 0x4800; i += 4)
+        put32(run_frame(LIN + 0x10000 + i), 0x51000000 + i);
+    emit_enable_paging(PD1, 0);
+    emit(copy, sizeof(copy));
+    emit(change, sizeof(change));
+    emit(copy, sizeof(copy));
+    emit_hlt();
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    for (uint32_t i = 0; i < 0x4800; i += 4) {
+        uint32_t want = 0x51000000 + i;
+        if (i == 0)
+            want = 0xdeadbeef;
+        else if (i == 0x3ffc)
+            want = 0xcafe0001;
+        else if (i == 0x4000)
+            want = 0xcafe0002;
+        else if (i == 0x2ffc)
+            want = 0xcafe0003;
+        uint32_t got = 0;
+        for (unsigned b = 0; b < 4; b++) { /* byte by byte: it may straddle */
+            uint8_t byte;
+            harness_read(h, run_frame(LIN + 0x20002 + i + b), &byte, 1);
+            got |= (uint32_t)byte << (8 * b);
+        }
+        ck_assert_msg(got == want, "dword %#x: %#x, not %#x", i, got, want);
+    }
+    ck_assert_uint_eq(get32(run_frame(LIN + 0x20000)) & 0xffff, 0);
+    ck_assert_uint_eq(st.regs[R_ESI], LIN + 0x14800);
+    ck_assert_uint_eq(st.regs[R_EDI], LIN + 0x24802);
+    ck_assert_uint_eq(st.regs[R_ECX], 0);
+}
+END_TEST
+
+START_TEST(rep_stos_run_stops_at_a_read_only_page)
+{
+    /* LIN+0x30000..0x32fff on contiguous frames, the last one read-only
+     * (CR0.WP set). Once the first two have write entries and the third
+     * a read entry, a REP STOSD over all three fills the first two in one
+     * run and faults at the third with EDI and ECX exact. */
+    static const uint8_t body[] = {
+        0x8b, 0x1d, 0x00, 0x20, 0x03, 0x40, /* mov ebx, [LIN+0x32000] */
+        0xbf, 0x00, 0x00, 0x03, 0x40,       /* mov edi, LIN+0x30000 */
+        0xb9, 0x00, 0x08, 0x00, 0x00,       /* mov ecx, 0x800 */
+        0x31, 0xc0,                         /* xor eax, eax */
+        0xf3, 0xab,                         /* rep stosd */
+        0xbf, 0x00, 0x00, 0x03, 0x40,       /* mov edi, LIN+0x30000 */
+        0xb9, 0x00, 0x0c, 0x00, 0x00,       /* mov ecx, 0xc00 */
+        0xb8, 0x5a, 0x5a, 0x5a, 0x5a,       /* mov eax, 0x5a5a5a5a */
+        0xf3, 0xab,                         /* rep stosd */
+        0xf4,                               /* hlt */
+    };
+    map(PD1, PT_HIGH, LIN + 0x30000, FRAME_A + 0x60000, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x31000, FRAME_A + 0x61000, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x32000, FRAME_A + 0x62000, PTE_P);
+    put32(FRAME_A + 0x62000, 0x600d600d);
+    emit_enable_paging(PD1, CR0_WP);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, EXC_PF);
+    ck_assert_int_eq(res.error, PF_P | PF_W);
+    ck_assert_uint_eq(harness_vcpu(h)->cr2, LIN + 0x32000);
+    ck_assert_uint_eq(st.regs[R_EDI], LIN + 0x32000);
+    ck_assert_uint_eq(st.regs[R_ECX], 0x400);
+    ck_assert_uint_eq(st.regs[R_EBX], 0x600d600d);
+    for (uint32_t off = 0; off < 0x2000; off += 4)
+        ck_assert_uint_eq(get32(FRAME_A + 0x60000 + off), 0x5a5a5a5a);
+    ck_assert_uint_eq(get32(FRAME_A + 0x62000), 0x600d600d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("paging");
@@ -960,6 +1074,8 @@ int main(void)
     tcase_add_test(tc, stack_outside_ram_is_open_bus);
     tcase_add_test(tc, stack_outside_ram_is_open_bus_paged);
     tcase_add_test(tc, rep_movs_across_scattered_frames);
+    tcase_add_test(tc, rep_movs_runs_over_contiguous_pages);
+    tcase_add_test(tc, rep_stos_run_stops_at_a_read_only_page);
     tcase_add_test(tc, single_string_insns_through_shadow_tables);
     suite_add_tcase(s, tc);
     return check_run(s);
