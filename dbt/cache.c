@@ -368,7 +368,7 @@ static void ensure_room(struct dbt *d, struct vcpu *v)
 {
     if (d->code_used + BLOCK_MAX_HOST > d->code_size ||
         d->nblocks == d->max_blocks ||
-        d->npcmap + BLOCK_MAX_INSNS > d->max_pcmap)
+        d->npcmap + 2 * BLOCK_MAX_INSNS > d->max_pcmap)
         dbt_flush(d, v);
 }
 
@@ -408,7 +408,7 @@ static struct block *translate(struct dbt *d, struct vcpu *v, uint32_t mode,
     if (e.overflow)
         abort(); /* BLOCK_MAX_HOST is sized so this cannot happen */
     d->nblocks++;
-    d->npcmap += b->ninsns;
+    d->npcmap += b->ninsns + b->ntwin;
     d->code_used += (e.p - e.start + 15) & ~(size_t)15;
     b->cached = !once;
     if (!once) {
@@ -519,7 +519,7 @@ bool dbt_host_to_eip(struct dbt *d, uint32_t low32, uint32_t *eip)
     for (int i = 0; i < 2; i++, hi += (uintptr_t)1 << 32) {
         struct block *b = dbt_block_at(d, (const void *)(hi | low32));
         if (b) {
-            *eip = dbt_pcmap_at(b, (const void *)(hi | low32))->eip;
+            *eip = dbt_pcmap_at(b, (const void *)(hi | low32)).eip;
             return true;
         }
     }
@@ -545,14 +545,26 @@ struct block *dbt_block_at(struct dbt *d, const void *pc)
     return p < b->host + b->host_len ? b : NULL;
 }
 
-const struct pcmap *dbt_pcmap_at(const struct block *b, const void *pc)
+struct pcmap dbt_pcmap_at(const struct block *b, const void *pc)
 {
     uint32_t off = (uint32_t)((const uint8_t *)pc - b->host);
+    if (b->twin_off && off >= b->twin_off) {
+        const struct pcmap *twin = &b->pcmap[b->ninsns];
+        uint32_t best = 0;
+        for (uint32_t i = 0; i < b->ntwin; i++)
+            if (twin[i].host_off <= off)
+                best = i;
+        struct pcmap pm = twin[best];
+        pm.host_off = b->pcmap[best].host_off;
+        if (off < twin[0].host_off)
+            pm.flags = 0; /* the twin's poll load, before its first one */
+        return pm;
+    }
     const struct pcmap *best = &b->pcmap[0];
     for (uint32_t i = 0; i < b->ninsns; i++)
         if (b->pcmap[i].host_off <= off)
             best = &b->pcmap[i];
-    return best;
+    return *best;
 }
 
 /* Instructions the monitor emulates are decoded again at every exit;

@@ -63,7 +63,12 @@ struct block {
     uint32_t ninsns;
     uint8_t *host;       /* entry point in the code cache */
     uint32_t host_len;
-    struct pcmap *pcmap; /* ninsns entries */
+    struct pcmap *pcmap; /* ninsns entries, then ntwin for the twin */
+    /* A counted loop's second body, which runs without shadow lookups
+     * (gen_run_twin): its host offset, 0 if none, and its instructions
+     * (one per guest instruction of the block, in the same order). */
+    uint32_t twin_off;
+    uint32_t ntwin;
     struct block *hash_next;
     /* The code pages it lies on (one or two), and the next block on each
      * page's list (index + 1; 0 ends it), for per-page invalidation. */
@@ -159,8 +164,11 @@ struct block *dbt_block_at(struct dbt *d, const void *pc);
 /* The guest EIP of the translated instruction whose host code holds the
  * address whose low 32 bits are low32 (an x87 FIP); false if none. */
 bool dbt_host_to_eip(struct dbt *d, uint32_t low32, uint32_t *eip);
-/* The pcmap record for host pc inside block b. */
-const struct pcmap *dbt_pcmap_at(const struct block *b, const void *pc);
+/* The pcmap record for host pc inside block b. In a counted loop's twin,
+ * the record of the same guest instruction there (its PCF_* flags) with
+ * the host offset of the instruction in the block's first body, where a
+ * resumed instruction goes on with lookups. */
+struct pcmap dbt_pcmap_at(const struct block *b, const void *pc);
 
 /* Decode the guest instruction at v->eip (for the monitor's emulator). */
 bool dbt_decode_at(struct dbt *d, struct vcpu *v, uint32_t eip,

@@ -168,6 +168,13 @@ void emit_mov_m64_imm32(struct emitter *e, struct hmem m, int32_t imm)
     emit_u32(e, (uint32_t)imm);
 }
 
+void emit_movsxd_r64_r32(struct emitter *e, int dst, int src)
+{
+    emit_rex(e, true, dst, H_NONE, src, false);
+    emit_u8(e, 0x63);
+    emit_u8(e, modrm(3, dst, src));
+}
+
 void emit_mov_r32_r32(struct emitter *e, int dst, int src)
 {
     emit_rex(e, false, src, H_NONE, dst, false);
@@ -341,6 +348,27 @@ void emit_cmp_r32_m32(struct emitter *e, int r, struct hmem m)
 void emit_cmp_r64_m64(struct emitter *e, int r, struct hmem m)
 {
     emit_op_rm(e, true, 0x3b, r, m);
+}
+
+void emit_add_r64_m64(struct emitter *e, int r, struct hmem m)
+{
+    emit_op_rm(e, true, 0x03, r, m);
+}
+
+void emit_shr_r64_imm8(struct emitter *e, int r, uint8_t n)
+{
+    emit_rex(e, true, H_NONE, H_NONE, r, false);
+    emit_u8(e, 0xc1);
+    emit_u8(e, modrm(3, 5, r));
+    emit_u8(e, n);
+}
+
+void emit_cmov_r64_r64(struct emitter *e, int cc, int dst, int src)
+{
+    emit_rex(e, true, dst, H_NONE, src, false);
+    emit_u8(e, 0x0f);
+    emit_u8(e, (uint8_t)(0x40 | cc));
+    emit_u8(e, modrm(3, dst, src));
 }
 
 void emit_cmov_r64_m64(struct emitter *e, int cc, int dst, struct hmem m)

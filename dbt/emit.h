@@ -73,6 +73,7 @@ void emit_mov_r8_m8(struct emitter *e, int dst, struct hmem m);
 void emit_mov_m32_imm32(struct emitter *e, struct hmem m, uint32_t imm);
 void emit_mov_m64_imm32(struct emitter *e, struct hmem m, int32_t imm);
 void emit_mov_r32_r32(struct emitter *e, int dst, int src);
+void emit_movsxd_r64_r32(struct emitter *e, int dst, int src);
 void emit_mov_r32_imm32(struct emitter *e, int dst, uint32_t imm);
 void emit_mov_r64_imm64(struct emitter *e, int dst, uint64_t imm);
 void emit_lea_r32(struct emitter *e, int dst, struct hmem m);
@@ -97,6 +98,7 @@ void emit_shr_r32_imm8(struct emitter *e, int r, uint8_t n);
 /* CMOVcc dst32, src32, and CMOVcc dst64, [m]. */
 void emit_cmov_r32_r32(struct emitter *e, int cc, int dst, int src);
 void emit_cmov_r64_m64(struct emitter *e, int cc, int dst, struct hmem m);
+void emit_cmov_r64_r64(struct emitter *e, int cc, int dst, int src);
 /* PUSH qword [m] and POP qword [m] (flags untouched). */
 void emit_push_m64(struct emitter *e, struct hmem m);
 void emit_pop_m64(struct emitter *e, struct hmem m);
@@ -107,6 +109,8 @@ void emit_xor_r32_r32(struct emitter *e, int dst, int src);
 void emit_sub_r64_m64(struct emitter *e, int dst, struct hmem m);
 void emit_cmp_r32_m32(struct emitter *e, int r, struct hmem m);
 void emit_cmp_r64_m64(struct emitter *e, int r, struct hmem m);
+void emit_add_r64_m64(struct emitter *e, int r, struct hmem m);
+void emit_shr_r64_imm8(struct emitter *e, int r, uint8_t n);
 void emit_cmp_r64_imm32(struct emitter *e, int r, int32_t imm);
 void emit_add_m64_imm8(struct emitter *e, struct hmem m, int8_t imm);
 

@@ -120,7 +120,7 @@ static bool classify(struct vcpu *v, int sig, const siginfo_t *si,
             v->fault_kind = FAULT_PAGE;
             v->fault_addr = addr;
             v->fault_write = (mc->gregs[REG_ERR] & 2) != 0 ||
-                             (dbt_pcmap_at(b, (void *)mc->gregs[REG_RIP])->flags &
+                             (dbt_pcmap_at(b, (void *)mc->gregs[REG_RIP]).flags &
                               PCF_MISS_WRITE);
             return true;
         }
@@ -128,7 +128,7 @@ static bool classify(struct vcpu *v, int sig, const siginfo_t *si,
     case TRAP_DE: set_exception(v, EXC_DE, -1); return true;
     case TRAP_UD: set_exception(v, EXC_UD, -1); return true;
     case TRAP_GP:
-        if ((dbt_pcmap_at(b, (void *)mc->gregs[REG_RIP])->flags &
+        if ((dbt_pcmap_at(b, (void *)mc->gregs[REG_RIP]).flags &
              PCF_CROSS_GP) && ((uint64_t)mc->gregs[REG_R10] >> 63)) {
             v->fault_kind = FAULT_CROSS; /* not the guest's #GP */
             return true;
@@ -171,7 +171,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc_void)
         fatal_signal(sig, pc, si->si_addr);
     /* The poll load comes before the first instruction's own code: its
      * PCF_* (registers in another home) do not apply there yet. */
-    struct pcmap pm = *dbt_pcmap_at(b, pc);
+    struct pcmap pm = dbt_pcmap_at(b, pc);
     if ((uint8_t *)pc < b->host + b->pcmap[0].host_off)
         pm.flags = 0;
     save_guest_regs(v, mc, &pm);

@@ -47,6 +47,13 @@ struct memostub {
 
 #define MAX_MEMOS 24
 
+/* Counted loops (gen_run_test): at most this many instructions and
+ * accesses, pages per access, and failure branches in the entry test. */
+#define RUN_MAX_INSNS 24
+#define RUN_MAX_ACCESSES 12
+#define RUN_MAX_PAGES 1024
+#define RUN_MAX_FAILS (8 + 6 * RUN_MAX_ACCESSES)
+
 /* The refill of a block's stack-page memo slot (gen_esp_check). */
 struct stackmemo {
     size_t field, back; /* as in struct memostub; field 0: none */
@@ -89,6 +96,14 @@ struct tctx {
     size_t insn_off;  /* emitter offset of this instruction's host code */
     int kind;         /* TR_* of the last instruction (coverage tool) */
     uint32_t page;    /* linear page of the block start */
+    /* A counted loop (gen_run_test): the block's own EIP, the rel32s of
+     * the entry test's jump to the twin and of its failures, and host
+     * offsets of the first body's start, its back edge and its exit. */
+    bool run;
+    uint32_t run_eip;
+    size_t run_go, run_back, run_fall, run_top;
+    size_t run_fails[RUN_MAX_FAILS];
+    int nrun_fails;
 };
 
 static void gen_undefined(struct tctx *t);
@@ -845,6 +860,15 @@ static uint32_t imm_value(const struct insn *in)
 
 static void gen_jcc(struct tctx *t, int cc)
 {
+    if (t->run && rel_target(t) == t->run_eip) {
+        /* A counted loop's back edge: to its own body, past the entry
+         * test (gen_run_back), and the exit where the twin leaves too. */
+        t->run_back = emit_jcc_rel32(t->e, cc, t->e->p);
+        t->run_fall = emit_offset(t->e);
+        gen_branch(t, -1, next_eip(t));
+        t->end = true;
+        return;
+    }
     gen_branch(t, cc, rel_target(t));
     gen_branch(t, -1, next_eip(t));
     t->end = true;
@@ -1994,6 +2018,484 @@ static uint8_t load_fed(const struct insn *ins, uint32_t n)
     return fed & (uint8_t)~(1u << R_ESP);
 }
 
+/* ---- Counted loops ----
+ *
+ * A block that jumps back to its own start, counted by one register, runs
+ * its accesses through the shadow tables once per access and pass. When,
+ * at the loop's entry, every address the whole loop can reach is known
+ * and all of it lies in pages with one and the same shadow entry, none of
+ * those lookups can miss or give another answer until the loop leaves
+ * (only the monitor changes entries, and the loop does not leave for it
+ * without leaving the twin). Then a second body, the twin, runs the loop
+ * as with paging off, with R15 = that entry: [r15 + linear] is the host
+ * address a lookup would give. The entry test (gen_run_test) finds out;
+ * when it cannot tell, the first body runs as before, and its back edge
+ * skips the test.
+ */
+struct counted {
+    int ind;        /* the guest register counted */
+    uint32_t upd;   /* the instruction that steps it */
+    int step_reg;   /* guest register it is stepped by, or -1 ... */
+    int32_t step;   /* ... for this constant */
+    int cc;         /* CC_NE, CC_B or CC_L: the loop goes on while */
+    int bound_reg;  /* register compared with, or -1 ... */
+    uint32_t bound; /* ... for this constant (0 when the step's own
+                       flags decide: DEC r; JNZ) */
+    int jcc;        /* the back edge's condition */
+};
+
+/* May the instruction run in a twin: one explicit access at most, through
+ * a flat segment, no ESP, nothing that leaves translated code? (Anything
+ * that still produces an exit or a stub is caught in gen_run_twin.) */
+static bool twin_insn_ok(const struct insn *in)
+{
+    uint8_t op = insn_op(in, 0);
+    if (flags_barrier(in) || in->implicit_esp || in->esp_reg || in->esp_rm ||
+        in->esp_opreg || in->bit_offset || stores_fpu_env(in) ||
+        op == 0xd7 || ((op == 0xc6 || op == 0xc7) && in->reg != 0) ||
+        (op == 0x0f && insn_op(in, 1) == 0xf7))
+        return false;
+    if (!in->has_mem)
+        return !(op == 0xc4 || op == 0xc5 || op == 0x62);
+    return !in->addr16 && in->mem_size >= 1 && in->mem_size <= 16 &&
+           in->mem_base != R_ESP && in->mem_index != R_ESP &&
+           in->mem_seg != SEG_FS && in->mem_seg != SEG_GS &&
+           in->mem_seg != SEG_CS;
+}
+
+/* Does the instruction access memory through its operand (not LEA, not
+ * the prefetch hints)? */
+static bool run_access(const struct insn *in)
+{
+    uint8_t op = insn_op(in, 0);
+    return in->has_mem && op != 0x8d &&
+           !(op == 0x0f && insn_op(in, 1) >= 0x18 && insn_op(in, 1) <= 0x1f);
+}
+
+/* ADD/SUB r, imm; INC/DEC r; ADD r, r2: the counter and its step. */
+static bool loop_step(const struct insn *in, struct counted *c)
+{
+    uint8_t op = insn_op(in, 0);
+    c->step_reg = -1;
+    if (in->op16 || in->lock)
+        return false;
+    if (op >= 0x40 && op <= 0x4f) {
+        c->ind = op & 7;
+        c->step = op < 0x48 ? 1 : -1;
+        return true;
+    }
+    if ((op == 0x83 || op == 0x81) && in->mod == 3 &&
+        (in->reg == 0 || in->reg == 5)) {
+        int32_t imm = (int32_t)imm_value(in);
+        c->ind = in->rm;
+        c->step = in->reg == 0 ? imm : -imm;
+        return imm != INT32_MIN && imm != 0;
+    }
+    if (op == 0x05 || op == 0x2d) { /* ADD/SUB EAX, imm32 */
+        int32_t imm = (int32_t)imm_value(in);
+        c->ind = R_EAX;
+        c->step = op == 0x05 ? imm : -imm;
+        return imm != INT32_MIN && imm != 0;
+    }
+    if ((op == 0x01 || op == 0x03) && in->mod == 3 && in->reg != in->rm) {
+        c->ind = op == 0x01 ? in->rm : in->reg;
+        c->step_reg = op == 0x01 ? in->reg : in->rm;
+        c->step = 0;
+        return true;
+    }
+    return false;
+}
+
+/* CMP counter, imm or CMP counter, r (either order for NE). */
+static bool loop_compare(const struct insn *in, struct counted *c)
+{
+    uint8_t op = insn_op(in, 0);
+    if (op == 0x3d && !in->op16 && c->ind == R_EAX) { /* CMP EAX, imm32 */
+        c->bound_reg = -1;
+        c->bound = imm_value(in);
+        return true;
+    }
+    if (in->op16 || in->mod != 3)
+        return false;
+    if ((op == 0x83 || op == 0x81) && in->reg == 7 && in->rm == c->ind) {
+        c->bound_reg = -1;
+        c->bound = imm_value(in);
+        return true;
+    }
+    if (op != 0x39 && op != 0x3b)
+        return false;
+    int a = op == 0x39 ? in->rm : in->reg, b = op == 0x39 ? in->reg : in->rm;
+    c->bound_reg = a == c->ind ? b : a;
+    return c->bound_reg != c->ind && (a == c->ind || c->cc == CC_NE);
+}
+
+/* Is a step of s (either sign) one the entry test can count exactly
+ * for JNE (a power of two, so that divisibility is a mask test)? */
+static bool pow2_step(int32_t s)
+{
+    uint32_t a = s < 0 ? (uint32_t)-s : (uint32_t)s;
+    return a && a <= 4096 && !(a & (a - 1));
+}
+
+/*
+ * Is the block (count instructions, the last a Jcc) a counted loop the
+ * entry test can cover? It must jump back to its start; the last
+ * instruction before the Jcc to write flags must compare the counter
+ * (after its one step) with a constant or an unchanged register, or be
+ * the step itself for JNE; and every access's address must be made of
+ * the counter and registers the block does not write.
+ */
+static bool find_counted_loop(const struct tctx *t, const struct insn *ins,
+                              uint32_t count, struct counted *c)
+{
+    uint32_t m = t->mode;
+    if ((m & (MODE_PAGING | MODE_CODE32 | MODE_FLAT)) !=
+            (MODE_PAGING | MODE_CODE32 | MODE_FLAT) ||
+        (m & (MODE_ONE | MODE_TS | MODE_EM | MODE_NOFXSR)) ||
+        (m & MODE_SEGCHK_ALL & ~MODE_SEGCHK(SEG_CS)) || t->bounce ||
+        t->bounce_stack || count < 2 || count > RUN_MAX_INSNS)
+        return false;
+    const struct insn *j = &ins[count - 1];
+    uint8_t op = insn_op(j, 0);
+    if (op >= 0x70 && op <= 0x7f)
+        c->jcc = op & 0xf;
+    else if (op == 0x0f && insn_op(j, 1) >= 0x80 && insn_op(j, 1) <= 0x8f)
+        c->jcc = insn_op(j, 1) & 0xf;
+    else
+        return false;
+    int rel_len = j->len - j->imm_off;
+    int32_t rel = rel_len == 1 ? (int8_t)j->bytes[j->imm_off]
+                               : (int32_t)imm_value(j);
+    if (j->op16 || (rel_len != 1 && rel_len != 4) ||
+        j->eip + j->len + (uint32_t)rel != ins[0].eip)
+        return false;
+    c->cc = c->jcc == CC_NE ? CC_NE : c->jcc == CC_B ? CC_B
+                                      : c->jcc == CC_L ? CC_L : -1;
+    if (c->cc < 0)
+        return false;
+    c->bound_reg = -1;
+    c->bound = 0;
+    uint8_t written = 0;
+    uint32_t flagger = count, accesses = 0;
+    for (uint32_t i = 0; i + 1 < count; i++) {
+        if (!twin_insn_ok(&ins[i]))
+            return false;
+        written |= ins[i].gprs_written;
+        if (ins[i].flags_written)
+            flagger = i;
+        accesses += run_access(&ins[i]);
+    }
+    if (flagger == count || accesses == 0 || accesses > RUN_MAX_ACCESSES)
+        return false;
+    /* The counter: the one register written once, by a step. */
+    bool found = false;
+    for (uint32_t i = 0; i <= flagger && !found; i++) {
+        struct counted k = *c;
+        if (!loop_step(&ins[i], &k) || k.ind == R_ESP)
+            continue;
+        uint8_t bit = (uint8_t)(1u << k.ind);
+        bool once = true;
+        for (uint32_t x = 0; x + 1 < count; x++)
+            once = once && (x == i || !(ins[x].gprs_written & bit));
+        if (!once)
+            continue;
+        k.upd = i;
+        if (flagger == i) {
+            k.bound_reg = -1;
+            k.bound = 0;
+            if (k.cc != CC_NE || k.step_reg >= 0)
+                continue;
+        } else if (!loop_compare(&ins[flagger], &k)) {
+            continue;
+        }
+        *c = k;
+        found = true;
+    }
+    if (!found)
+        return false;
+    uint8_t fixed = (uint8_t)~written;
+    if (c->bound_reg >= 0 && !(fixed & (1u << c->bound_reg)))
+        return false;
+    if (c->step_reg >= 0 &&
+        (!(fixed & (1u << c->step_reg)) || c->cc == CC_NE))
+        return false;
+    if (c->step_reg < 0 &&
+        (c->cc == CC_NE ? !pow2_step(c->step) : c->step <= 0))
+        return false;
+    uint8_t ok = fixed | (uint8_t)(1u << c->ind);
+    for (uint32_t i = 0; i + 1 < count; i++) {
+        const struct insn *in = &ins[i];
+        if (!run_access(in))
+            continue;
+        if ((in->mem_base >= 0 && !(ok & (1u << in->mem_base))) ||
+            (in->mem_index >= 0 && !(ok & (1u << in->mem_index))))
+            return false;
+    }
+    return true;
+}
+
+static void run_fail(struct tctx *t, size_t field)
+{
+    t->run_fails[t->nrun_fails++] = field;
+}
+
+/*
+ * vcpu->run_lo/run_hi := the least and greatest value the counter has
+ * before its step, over all passes, as exact 64-bit integers (so that an
+ * address made from it is linear in it, and its 32-bit wrap can be seen).
+ * JNE: the distance to the bound must be a nonzero multiple of the step.
+ * JB/JL: every pass after the first saw counter < bound, so the values
+ * are within [v0, max(v0, bound - 1)]; the value after the last step must
+ * not wrap. Uses R8-R11; flags clobbered.
+ */
+static void gen_run_range(struct tctx *t, const struct counted *c)
+{
+    struct emitter *e = t->e;
+    int ind = host_reg(c->ind);
+    if (c->bound_reg >= 0)
+        emit_mov_r32_r32(e, HR_T2, host_reg(c->bound_reg));
+    else
+        emit_mov_r32_imm32(e, HR_T2, c->bound);
+    if (c->cc == CC_NE) {
+        bool up = c->step > 0;
+        int32_t s = up ? c->step : -c->step;
+        if (up) { /* r10d = distance = bound - v0, or v0 - bound */
+            emit_alu_rr(e, false, 0x29, HR_T2, ind);
+        } else {
+            emit_mov_r32_r32(e, HR_T1, ind);
+            emit_alu_rr(e, false, 0x29, HR_T1, HR_T2);
+            emit_mov_r32_r32(e, HR_T2, HR_T1);
+        }
+        run_fail(t, emit_jcc_rel32(e, CC_E, e->p));
+        if (s > 1) {
+            emit_test_r32_imm32(e, HR_T2, (uint32_t)s - 1);
+            run_fail(t, emit_jcc_rel32(e, CC_NE, e->p));
+        }
+        if (up) { /* [v0, v0 + distance - step] */
+            emit_movsxd_r64_r32(e, HR_T0, ind);
+            emit_lea_r64(e, HR_T1, hmem_bi(HR_T0, HR_T2, 1, -s));
+        } else {  /* [v0 - distance + step, v0] */
+            emit_movsxd_r64_r32(e, HR_T1, ind);
+            emit_alu_rr(e, true, 0x89, HR_T0, HR_T1);
+            emit_alu_rr(e, true, 0x29, HR_T0, HR_T2);
+            emit_lea_r64(e, HR_T0, hmem_bd(HR_T0, s));
+        }
+    } else {
+        bool sign = c->cc == CC_L;
+        if (sign) {
+            emit_movsxd_r64_r32(e, HR_T0, ind);
+            emit_movsxd_r64_r32(e, HR_T2, HR_T2);
+        } else {
+            emit_mov_r32_r32(e, HR_T0, ind);
+        }
+        emit_lea_r64(e, HR_T2, hmem_bd(HR_T2, -1));
+        emit_alu_rr(e, true, 0x89, HR_T1, HR_T0);
+        emit_alu_rr(e, true, 0x39, HR_T1, HR_T2);
+        emit_cmov_r64_r64(e, CC_L, HR_T1, HR_T2); /* r9 = max(v0, bound-1) */
+        if (c->step_reg >= 0) {
+            int sr = host_reg(c->step_reg);
+            if (sign)
+                emit_movsxd_r64_r32(e, HR_T2, sr);
+            else
+                emit_mov_r32_r32(e, HR_T2, sr);
+            emit_mov_m64_r64(e, VCPU_MEM(VOFF(run_step)), HR_T2);
+            if (sign) {
+                emit_test_r64_r64(e, HR_T2, HR_T2);
+                run_fail(t, emit_jcc_rel32(e, CC_S, e->p));
+            }
+            emit_lea_r64(e, HR_T2, hmem_bi(HR_T1, HR_T2, 1, 0));
+        } else {
+            emit_lea_r64(e, HR_T2, hmem_bd(HR_T1, c->step));
+        }
+        if (sign) {
+            emit_cmp_r64_imm32(e, HR_T2, INT32_MAX);
+            run_fail(t, emit_jcc_rel32(e, CC_G, e->p));
+        } else {
+            emit_shr_r64_imm8(e, HR_T2, 32);
+            run_fail(t, emit_jcc_rel32(e, CC_NE, e->p));
+        }
+    }
+    emit_mov_m64_r64(e, VCPU_MEM(VOFF(run_lo)), HR_T0);
+    emit_mov_m64_r64(e, VCPU_MEM(VOFF(run_hi)), HR_T1);
+}
+
+/* r = r * k for the k an address can give the counter (1-5, 8, 9). */
+static void gen_times(struct emitter *e, int r, int k)
+{
+    if (k == 2 || k == 4 || k == 8)
+        emit_lea_r64(e, r, hmem_bi(H_NONE, r, k, 0));
+    else if (k == 3 || k == 5 || k == 9)
+        emit_lea_r64(e, r, hmem_bi(r, r, k - 1, 0));
+}
+
+/*
+ * One access of the loop: from the counter's range, the first and last
+ * byte it can touch (64-bit; both within 0..4 GiB-1, or no verdict: the
+ * guest's address would wrap), then every page between must have the
+ * entry vcpu->run_delta (the first access sets it from its first page;
+ * a zero entry fails). Writes look in the write table, so pages that are
+ * read-only or traced fail.
+ */
+static void gen_run_access(struct tctx *t, const struct counted *c,
+                           const struct insn *in, bool post, bool first)
+{
+    struct emitter *e = t->e;
+    int coef = (in->mem_base == c->ind ? 1 : 0) +
+               (in->mem_index == c->ind ? in->mem_scale : 0);
+    int base = in->mem_base != c->ind ? in->mem_base : -1;
+    int index = in->mem_index != c->ind ? in->mem_index : -1;
+    int32_t last = (int32_t)in->mem_size - 1;
+    int32_t table = in->mem_write ? (int32_t)SHADOW_WRITE_OFFSET : 0;
+    struct hmem step = VCPU_MEM(VOFF(run_step));
+    /* The rest of the address: its registers' part wraps as the guest's
+     * would, the displacement counts with its sign. */
+    gen_linear(t, SEG_DS, base, index, in->mem_scale, 0, false);
+    emit_lea_r64(e, HR_ADDR, hmem_bd(HR_ADDR, in->mem_disp));
+    if (coef) {
+        emit_mov_r64_m64(e, HR_T1, VCPU_MEM(VOFF(run_lo)));
+        emit_mov_r64_m64(e, HR_T2, VCPU_MEM(VOFF(run_hi)));
+        if (post && c->step_reg >= 0) {
+            emit_add_r64_m64(e, HR_T1, step);
+            emit_add_r64_m64(e, HR_T2, step);
+        } else if (post) {
+            emit_lea_r64(e, HR_T1, hmem_bd(HR_T1, c->step));
+            emit_lea_r64(e, HR_T2, hmem_bd(HR_T2, c->step));
+        }
+        gen_times(e, HR_T1, coef);
+        gen_times(e, HR_T2, coef);
+        emit_lea_r64(e, HR_T1, hmem_bi(HR_T1, HR_ADDR, 1, 0));
+        emit_lea_r64(e, HR_T2, hmem_bi(HR_T2, HR_ADDR, 1, last));
+    } else {
+        emit_mov_r32_r32(e, HR_T1, HR_ADDR);
+        emit_lea_r64(e, HR_T2, hmem_bd(HR_ADDR, last));
+    }
+    emit_test_r64_r64(e, HR_T1, HR_T1);
+    run_fail(t, emit_jcc_rel32(e, CC_S, e->p));
+    emit_alu_rr(e, true, 0x89, HR_T0, HR_T2);
+    emit_shr_r64_imm8(e, HR_T0, 32);
+    run_fail(t, emit_jcc_rel32(e, CC_NE, e->p));
+    emit_shr_r64_imm8(e, HR_T1, 12);
+    emit_shr_r64_imm8(e, HR_T2, 12);
+    emit_alu_rr(e, true, 0x89, HR_T0, HR_T2);
+    emit_alu_rr(e, true, 0x29, HR_T0, HR_T1);
+    emit_cmp_r64_imm32(e, HR_T0, RUN_MAX_PAGES);
+    run_fail(t, emit_jcc_rel32(e, CC_A, e->p));
+    if (first) {
+        emit_mov_r64_m64(e, HR_T0, hmem_bi(H_R13, HR_T1, 8, table));
+        emit_test_r64_r64(e, HR_T0, HR_T0);
+        run_fail(t, emit_jcc_rel32(e, CC_E, e->p));
+        emit_mov_m64_r64(e, VCPU_MEM(VOFF(run_delta)), HR_T0);
+    } else {
+        emit_mov_r64_m64(e, HR_T0, VCPU_MEM(VOFF(run_delta)));
+    }
+    uint8_t *scan = e->p;
+    emit_cmp_r64_m64(e, HR_T0, hmem_bi(H_R13, HR_T1, 8, table));
+    run_fail(t, emit_jcc_rel32(e, CC_NE, e->p));
+    emit_lea_r64(e, HR_T1, hmem_bd(HR_T1, 1));
+    emit_alu_rr(e, true, 0x39, HR_T1, HR_T2);
+    emit_jcc_rel32(e, CC_BE, scan);
+}
+
+/*
+ * The entry test of a counted loop, at the block's start: on success
+ * R15 := the one entry and on to the twin (t->run_go, patched by
+ * gen_run_twin); otherwise on into the first body. The guest's flags are
+ * set aside around it where they are live into the block.
+ */
+static void gen_run_test(struct tctx *t, const struct insn *ins,
+                         uint32_t count, bool flags_in,
+                         const struct counted *c)
+{
+    struct emitter *e = t->e;
+    if (flags_in)
+        gen_save_flags(t);
+    gen_run_range(t, c);
+    bool first = true;
+    for (uint32_t i = 0; i + 1 < count; i++) {
+        if (!run_access(&ins[i]))
+            continue;
+        gen_run_access(t, c, &ins[i], i > c->upd, first);
+        first = false;
+    }
+    emit_add_m64_imm8(e, VCPU_MEM(VOFF(stats.shadow_runs)), 1);
+    emit_mov_r64_m64(e, HR_PBASE, VCPU_MEM(VOFF(run_delta)));
+    if (flags_in)
+        gen_restore_flags(t);
+    t->run_go = emit_jmp_rel32(e, e->p);
+    for (int i = 0; i < t->nrun_fails; i++)
+        emit_patch_rel32(e->start + t->run_fails[i], e->p);
+    emit_add_m64_imm8(e, VCPU_MEM(VOFF(stats.shadow_run_declines)), 1);
+    if (flags_in)
+        gen_restore_flags(t);
+    t->run_top = emit_offset(e);
+}
+
+/* The first body's back edge: poll, then past the entry test. */
+static void gen_run_back(struct tctx *t)
+{
+    emit_patch_rel32(t->e->start + t->run_back, t->e->p);
+    gen_poll(t);
+    emit_jmp_rel32(t->e, t->e->start + t->run_top);
+}
+
+/*
+ * The twin: the block's instructions again, translated as with paging
+ * off (R15 holds the entry), with a poll at its top, the back edge to
+ * itself, and the exit through the first body's (R15 back to the page
+ * shift first). Its PC map records follow the block's (pcm[count + i]).
+ * False, with nothing emitted, if an instruction came out needing an
+ * exit or a stub after all: then the entry test's success leads back
+ * into the first body.
+ */
+static bool gen_run_twin(struct tctx *t, struct block *b, struct pcmap *pcm,
+                         const struct insn *ins, const bool *live,
+                         uint32_t count, const struct counted *c)
+{
+    struct emitter *e = t->e;
+    uint8_t *top = e->p;
+    int nstubs = t->nstubs, nmstubs = t->nmstubs, nmemos = t->nmemos;
+    uint32_t mode = t->mode;
+    bool ok = true;
+    t->mode &= ~(uint32_t)MODE_PAGING;
+    t->end = false;
+    gen_poll(t);
+    for (uint32_t i = 0; i + 1 < count && ok; i++) {
+        pcm[count + i] = (struct pcmap){(uint32_t)(e->p - b->host),
+                                        ins[i].eip, 0};
+        t->insn_off = emit_offset(e);
+        t->in = &ins[i];
+        t->flags_live = live[i];
+        t->pcflags = 0;
+        gen_insn(t);
+        pcm[count + i].flags = t->pcflags;
+        ok = !t->end && t->nstubs == nstubs && t->nmstubs == nmstubs &&
+             t->nmemos == nmemos;
+    }
+    t->mode = mode;
+    t->pcflags = 0;
+    if (ok) {
+        pcm[2 * count - 1] = (struct pcmap){(uint32_t)(e->p - b->host),
+                                            ins[count - 1].eip, 0};
+        emit_jcc_rel32(e, c->jcc, top);
+        emit_mov_r32_imm32(e, HR_PAGE_SHIFT, 12);
+        emit_jmp_rel32(e, e->start + t->run_fall);
+        emit_patch_rel32(e->start + t->run_go, top);
+        b->twin_off = (uint32_t)(top - b->host);
+        b->ntwin = count;
+        return true;
+    }
+    e->p = top;
+    return false;
+}
+
+/* No twin after all: the entry test's success leads into the first body. */
+static void gen_run_abandon(struct tctx *t)
+{
+    emit_patch_rel32(t->e->start + t->run_go, t->e->p);
+    emit_mov_r32_imm32(t->e, HR_PAGE_SHIFT, 12);
+    emit_jmp_rel32(t->e, t->e->start + t->run_top);
+}
+
 void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
                      struct emitter *e, struct block *b, struct pcmap *pcm,
                      uint32_t max_insns, bool bounce, unsigned once)
@@ -2016,6 +2518,12 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
     gen_poll(&t);
     count = predecode(d, v, mode, eip, ins, live, max_insns);
     t.load_fed = load_fed(ins, count);
+    struct counted loop = {0};
+    t.run = find_counted_loop(&t, ins, count, &loop);
+    if (t.run) {
+        t.run_eip = eip;
+        gen_run_test(&t, ins, count, live[0], &loop);
+    }
     gen_esp_check(&t, ins, live, count);
     for (;;) {
         bool bp = vcpu_exec_breakpoints(v, cs_base + eip) &&
@@ -2059,6 +2567,13 @@ void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
     gen_memo_stubs(&t);
     gen_stack_memo_stub(&t);
     gen_mstubs(&t);
+    if (t.run) { /* a twin only for the whole loop, as predecoded */
+        if (t.run_back)
+            gen_run_back(&t);
+        if (!(t.run_back && n == count &&
+              gen_run_twin(&t, b, pcm, ins, live, count, &loop)))
+            gen_run_abandon(&t);
+    }
     /* An entry test failed: to the variant that assumes nothing about
      * ESP, chained there once the monitor has found it. */
     for (int i = 0; i < 3; i++) {

@@ -28,6 +28,8 @@ void stats_print(const struct vcpu *v, FILE *f)
     line(f, "shadow fills", s->shadow_fills);
     line(f, "shadow misses: tested", s->shadow_miss_stub);
     line(f, "shadow memo refills", s->shadow_memo_refills);
+    line(f, "shadow loop runs: direct", s->shadow_runs);
+    line(f, "shadow loop runs: looked up", s->shadow_run_declines);
     line(f, "shadow misses: faulted", s->shadow_miss_fault);
     line(f, "shadow misses: true #PF", s->shadow_true_pf);
     line(f, "shadow miss time (us)", s->shadow_miss_ns / 1000);

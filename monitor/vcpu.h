@@ -152,6 +152,8 @@ struct vcpu_stats {
     uint64_t shadow_miss_stub;  /* misses taken through a tested branch */
     uint64_t shadow_miss_fault; /* misses taken as a zero entry's fault */
     uint64_t shadow_memo_refills; /* memo slots refilled (dbt/translate.c) */
+    uint64_t shadow_runs;      /* counted loops run without lookups */
+    uint64_t shadow_run_declines; /* ... and entries to them that looked up */
     uint64_t shadow_true_pf;   /* misses that were the guest's #PF */
     uint64_t shadow_miss_ns;   /* host time spent handling misses */
     uint64_t shadow_flushes;   /* all entries dropped (CR0/CR4, no PGE) */
@@ -223,6 +225,11 @@ struct vcpu {
     uint64_t misc_enable; /* IA32_MISC_ENABLE (MSR 0x1a0) */
     uint64_t str_flags;   /* guest RFLAGS while a paged REP MOVS/STOS runs */
     uint64_t str_want;    /* ... and the bytes its next chunk may cover */
+    /* A counted loop's entry test (dbt/translate.c, gen_run_test): the
+     * range of its counter, its step, and the one shadow entry that all
+     * its accesses find. */
+    int64_t run_lo, run_hi, run_step;
+    uint64_t run_delta;
     int delivering;       /* exception being delivered, + 1 (0: none) */
     bool delivering_soft; /* ... and it is a software INT n/INT3/INTO */
     /* While the monitor emulates an instruction, a fault is only recorded
