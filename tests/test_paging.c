@@ -1042,6 +1042,275 @@ START_TEST(rep_stos_run_stops_at_a_read_only_page)
 }
 END_TEST
 
+/*
+ * Counted loops (dbt/translate.c, gen_run_test): with every page a loop
+ * can reach on one shadow entry, the loop runs in its twin, without
+ * lookups; otherwise it runs with them. Each test runs its loop once
+ * with the pages' entries not yet filled (the test declines) and again
+ * with them filled, and counts which way each went.
+ */
+
+/* Map n pages from LIN + off to frame + off on, with flags. */
+static void map_run(uint32_t off, uint32_t n, uint32_t frame, uint32_t flags)
+{
+    for (uint32_t i = 0; i < n; i++)
+        map(PD1, PT_HIGH, LIN + off + i * 0x1000, frame + off + i * 0x1000,
+            flags);
+}
+
+static uint64_t loop_runs(void)
+{
+    return harness_vcpu(h)->stats.shadow_runs;
+}
+
+static uint64_t loop_declines(void)
+{
+    return harness_vcpu(h)->stats.shadow_run_declines;
+}
+
+/* Two passes: store i to [LIN + 4i] and sum [LIN+0x10000 + 4i] over
+ * 0x1000 dwords (four pages each). */
+static const uint8_t fill_and_sum[] = {
+    0xbd, 0x02, 0x00, 0x00, 0x00,             /* mov ebp, 2 */
+    0x31, 0xc0,                               /* again: xor eax, eax */
+    0x31, 0xc9,                               /* xor ecx, ecx */
+    0x89, 0x0c, 0x8d, 0x00, 0x00, 0x00, 0x40, /* l1: mov [LIN + ecx*4], ecx */
+    0x03, 0x04, 0x8d, 0x00, 0x00, 0x01, 0x40, /* add eax, [LIN2 + ecx*4] */
+    0x41,                                     /* inc ecx */
+    0x81, 0xf9, 0x00, 0x10, 0x00, 0x00,       /* cmp ecx, 0x1000 */
+    0x75, 0xe9,                               /* jne l1 */
+    0x4d,                                     /* dec ebp */
+    0x75, 0xe2,                               /* jnz again */
+    0xf4,                                     /* hlt */
+};
+
+static void check_fill_and_sum(uint32_t (*frame_of)(uint32_t))
+{
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i < 0x1000; i++)
+        sum += 7 * i + 1;
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_EAX], sum);
+    for (uint32_t i = 0; i < 0x1000; i++)
+        ck_assert_uint_eq(get32(frame_of(LIN + 4 * i)), i);
+}
+
+static uint32_t contiguous_frame(uint32_t la)
+{
+    return FRAME_A + (la - LIN);
+}
+
+START_TEST(counted_loop_runs_without_lookups)
+{
+    /* Both arrays on contiguous frames (one entry for all), and the page
+     * after the stored one elsewhere: the test must stop at the last page
+     * the loop reaches, or it declines. */
+    map_run(0, 4, FRAME_A, PTE_P | PTE_W);
+    map(PD1, PT_HIGH, LIN + 0x4000, FRAME_B, PTE_P | PTE_W);
+    map_run(0x10000, 4, FRAME_A, PTE_P | PTE_W);
+    for (uint32_t i = 0; i < 0x1000; i++)
+        put32(FRAME_A + 0x10000 + 4 * i, 7 * i + 1);
+    emit_enable_paging(PD1, 0);
+    emit(fill_and_sum, sizeof(fill_and_sum));
+    run();
+    check_fill_and_sum(contiguous_frame);
+    ck_assert_uint_eq(loop_declines(), 1); /* first pass: pages unfilled */
+    ck_assert_uint_eq(loop_runs(), 1);
+}
+END_TEST
+
+/* LIN + 0x1000 * k on frames out of order. */
+static uint32_t scattered_frame(uint32_t la)
+{
+    uint32_t page = (la - LIN) >> 12, off = la & 0xfff;
+    if (page >= 0x10)
+        return FRAME_A + (la - LIN);
+    return FRAME_B + ((page * 5) & 3) * 0x1000 + off;
+}
+
+START_TEST(counted_loop_over_scattered_frames_looks_up)
+{
+    for (uint32_t k = 0; k < 4; k++)
+        map(PD1, PT_HIGH, LIN + k * 0x1000, scattered_frame(LIN + k * 0x1000),
+            PTE_P | PTE_W);
+    map_run(0x10000, 4, FRAME_A, PTE_P | PTE_W);
+    for (uint32_t i = 0; i < 0x1000; i++)
+        put32(FRAME_A + 0x10000 + 4 * i, 7 * i + 1);
+    emit_enable_paging(PD1, 0);
+    emit(fill_and_sum, sizeof(fill_and_sum));
+    run();
+    check_fill_and_sum(scattered_frame);
+    ck_assert_uint_eq(loop_declines(), 2);
+    ck_assert_uint_eq(loop_runs(), 0);
+}
+END_TEST
+
+START_TEST(counted_loop_forms)
+{
+    /* JB with a register step (a sieve's marking loop), DEC/JNZ down to
+     * zero, JL from a negative index up to 0 with a read-modify-write;
+     * each loop first with its pages unfilled, then again. */
+    static const uint8_t body[] = {
+        0xbd, 0x02, 0x00, 0x00, 0x00,             /* mov ebp, 2 */
+        0xba, 0x01, 0x00, 0x00, 0x00,             /* again: mov edx, 1 */
+        0xbb, 0x03, 0x00, 0x00, 0x00,             /* mov ebx, 3 */
+        0xbe, 0xfe, 0x3f, 0x00, 0x00,             /* mov esi, 0x3ffe */
+        0x80, 0x82, 0x00, 0x00, 0x00, 0x40, 0x01, /* l1: add byte [LIN + edx], 1 */
+        0x01, 0xda,                               /* add edx, ebx */
+        0x39, 0xf2,                               /* cmp edx, esi */
+        0x72, 0xf3,                               /* jb l1 */
+        0x4d,                                     /* dec ebp */
+        0x75, 0xe1,                               /* jnz again */
+        0xb9, 0x00, 0x10, 0x00, 0x00,             /* mov ecx, 0x1000 */
+        0x89, 0x0c, 0x8d, 0xfc, 0x3f, 0x00, 0x40, /* l2: mov [LIN+0x3ffc + ecx*4], ecx */
+        0x49,                                     /* dec ecx */
+        0x75, 0xf6,                               /* jnz l2 */
+        0xb9, 0x00, 0x10, 0x00, 0x00,             /* mov ecx, 0x1000 */
+        0x89, 0x0c, 0x8d, 0xfc, 0x3f, 0x00, 0x40, /* l3: the same as l2 */
+        0x49,                                     /* dec ecx */
+        0x75, 0xf6,                               /* jnz l3 */
+        0xbf, 0x00, 0xc0, 0x00, 0x40,             /* mov edi, LIN + 0xc000 */
+        0xb9, 0x00, 0xf8, 0xff, 0xff,             /* mov ecx, -0x800 */
+        0x89, 0x0c, 0x8f,                         /* l4: mov [edi + ecx*4], ecx */
+        0x41,                                     /* inc ecx */
+        0x83, 0xf9, 0x00,                         /* cmp ecx, 0 */
+        0x7c, 0xf7,                               /* jl l4 */
+        0xb9, 0x00, 0xf8, 0xff, 0xff,             /* mov ecx, -0x800 */
+        0x29, 0x0c, 0x8f,                         /* l5: sub [edi + ecx*4], ecx */
+        0x83, 0xc1, 0x01,                         /* add ecx, 1 */
+        0x83, 0xf9, 0x00,                         /* cmp ecx, 0 */
+        0x7c, 0xf5,                               /* jl l5 */
+        0xf4,                                     /* hlt */
+    };
+    map_run(0, 12, FRAME_A, PTE_P | PTE_W);
+    put32(FRAME_A + 0x9ffc, 0x5a5a5a5a); /* just below l4's first dword */
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    for (uint32_t i = 0; i < 0x4000; i++) {
+        uint8_t b;
+        harness_read(h, FRAME_A + i, &b, 1);
+        uint8_t want = i % 3 == 1 && i <= 0x3ffd ? 2 : 0; /* 1, 4, .. */
+        ck_assert_msg(b == want, "byte %#x: %u, not %u", i, b, want);
+    }
+    for (uint32_t c = 1; c <= 0x1000; c++)
+        ck_assert_uint_eq(get32(FRAME_A + 0x3ffc + 4 * c), c);
+    for (uint32_t i = 0; i < 0x800; i++)
+        ck_assert_uint_eq(get32(FRAME_A + 0xa000 + 4 * i), 0);
+    ck_assert_uint_eq(get32(FRAME_A + 0x9ffc), 0x5a5a5a5a);
+    ck_assert_uint_eq(st.regs[R_ECX], 0);
+    ck_assert_uint_eq(st.regs[R_EDX], 0x4000); /* 0x3ffd + 3 */
+    ck_assert_uint_eq(loop_declines(), 3); /* l1 (first pass), l2, l4 */
+    ck_assert_uint_eq(loop_runs(), 3);     /* l1 (second pass), l3, l5 */
+}
+END_TEST
+
+START_TEST(divide_error_in_a_counted_loop_is_precise)
+{
+    /* The first loop fills the entries (reads and writes both arrays'
+     * pages); the second divides [LIN + 4i] by [LIN2 + 4i] in its twin
+     * and meets a zero divisor at i = 0x321. */
+    static const uint8_t body[] = {
+        0x31, 0xc9,                               /* xor ecx, ecx */
+        0x8b, 0x04, 0x8d, 0x00, 0x00, 0x01, 0x40, /* l1: mov eax, [LIN2 + ecx*4] */
+        0x83, 0x0c, 0x8d, 0x00, 0x00, 0x00, 0x40, 0x00, /* or dword [LIN + ecx*4], 0 */
+        0x83, 0xc1, 0x01,                         /* add ecx, 1 */
+        0x81, 0xf9, 0x00, 0x08, 0x00, 0x00,       /* cmp ecx, 0x800 */
+        0x75, 0xe6,                               /* jne l1 */
+        0x31, 0xc9,                               /* xor ecx, ecx */
+        0x8b, 0x04, 0x8d, 0x00, 0x00, 0x00, 0x40, /* l2: mov eax, [LIN + ecx*4] */
+        0x31, 0xd2,                               /* xor edx, edx */
+        0xf7, 0x34, 0x8d, 0x00, 0x00, 0x01, 0x40, /* div dword [LIN2 + ecx*4] */
+        0x89, 0x04, 0x8d, 0x00, 0x00, 0x00, 0x40, /* mov [LIN + ecx*4], eax */
+        0x41,                                     /* inc ecx */
+        0x81, 0xf9, 0x00, 0x08, 0x00, 0x00,       /* cmp ecx, 0x800 */
+        0x75, 0xe0,                               /* jne l2 */
+        0xf4,                                     /* hlt */
+    };
+    map_run(0, 2, FRAME_A, PTE_P | PTE_W);
+    map_run(0x10000, 2, FRAME_A, PTE_P | PTE_W);
+    for (uint32_t i = 0; i < 0x800; i++) {
+        put32(FRAME_A + 4 * i, 1000 * i + 999);
+        put32(FRAME_A + 0x10000 + 4 * i, i == 0x321 ? 0 : i + 1);
+    }
+    emit_enable_paging(PD1, 0);
+    size_t div_at = ncode + 39;
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, EXC_DE);
+    ck_assert_uint_eq(st.eip, CODE + div_at);
+    ck_assert_uint_eq(st.regs[R_ECX], 0x321);
+    ck_assert_uint_eq(st.regs[R_EAX], 1000 * 0x321 + 999);
+    ck_assert_uint_eq(st.regs[R_EDX], 0);
+    for (uint32_t i = 0; i < 0x321; i++)
+        ck_assert_uint_eq(get32(FRAME_A + 4 * i), (1000 * i + 999) / (i + 1));
+    ck_assert_uint_eq(get32(FRAME_A + 4 * 0x321), 1000 * 0x321 + 999);
+    ck_assert_uint_eq(loop_runs(), 1);
+}
+END_TEST
+
+START_TEST(endless_counted_loop_is_interruptible)
+{
+    /* A step of 0 (a register) never reaches the bound: the twin must
+     * still stop at its poll. */
+    static const uint8_t body[] = {
+        0xc6, 0x05, 0x00, 0x00, 0x00, 0x40, 0x00, /* mov byte [LIN], 0 */
+        0x31, 0xd2,                               /* xor edx, edx */
+        0x31, 0xdb,                               /* xor ebx, ebx */
+        0xbe, 0x00, 0x01, 0x00, 0x00,             /* mov esi, 0x100 */
+        0x80, 0x82, 0x00, 0x00, 0x00, 0x40, 0x01, /* l1: add byte [LIN + edx], 1 */
+        0x01, 0xda,                               /* add edx, ebx */
+        0x39, 0xf2,                               /* cmp edx, esi */
+        0x72, 0xf3,                               /* jb l1 */
+        0xf4,                                     /* hlt */
+    };
+    map_run(0, 1, FRAME_A, PTE_P | PTE_W);
+    emit_enable_paging(PD1, 0);
+    size_t l1 = ncode + 16;
+    emit(body, sizeof(body));
+    harness_write(h, CODE, code, ncode);
+    harness_run_budget(h, &st, &res, 200000);
+    ck_assert_int_eq(res.status, VCPU_STOPPED);
+    ck_assert_uint_eq(st.eip, CODE + l1);
+    ck_assert_uint_eq(loop_runs(), 1);
+}
+END_TEST
+
+START_TEST(counted_loop_into_a_read_only_page_faults_exactly)
+{
+    /* Every page has a read entry, but the third is read-only (WP set):
+     * the storing loop cannot run in its twin and faults at the first
+     * dword there. */
+    static const uint8_t body[] = {
+        0x31, 0xc9,                               /* xor ecx, ecx */
+        0x03, 0x04, 0x8d, 0x00, 0x00, 0x00, 0x40, /* l1: add eax, [LIN + ecx*4] */
+        0x41,                                     /* inc ecx */
+        0x81, 0xf9, 0x00, 0x10, 0x00, 0x00,       /* cmp ecx, 0x1000 */
+        0x75, 0xf0,                               /* jne l1 */
+        0x31, 0xc9,                               /* xor ecx, ecx */
+        0x89, 0x0c, 0x8d, 0x00, 0x00, 0x00, 0x40, /* l2: mov [LIN + ecx*4], ecx */
+        0x41,                                     /* inc ecx */
+        0x81, 0xf9, 0x00, 0x10, 0x00, 0x00,       /* cmp ecx, 0x1000 */
+        0x75, 0xf0,                               /* jne l2 */
+        0xf4,                                     /* hlt */
+    };
+    map_run(0, 2, FRAME_A, PTE_P | PTE_W);
+    map_run(0x2000, 1, FRAME_A, PTE_P);
+    map_run(0x3000, 1, FRAME_A, PTE_P | PTE_W);
+    emit_enable_paging(PD1, CR0_WP);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, EXC_PF);
+    ck_assert_int_eq(res.error, PF_P | PF_W);
+    ck_assert_uint_eq(harness_vcpu(h)->cr2, LIN + 0x2000);
+    ck_assert_uint_eq(st.regs[R_ECX], 0x800);
+    ck_assert_uint_eq(get32(FRAME_A + 0x1ffc), 0x7ff);
+    ck_assert_uint_eq(loop_runs(), 0);
+    ck_assert_uint_eq(loop_declines(), 2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("paging");
@@ -1078,5 +1347,14 @@ int main(void)
     tcase_add_test(tc, rep_stos_run_stops_at_a_read_only_page);
     tcase_add_test(tc, single_string_insns_through_shadow_tables);
     suite_add_tcase(s, tc);
+    TCase *loops = tcase_create("counted loops");
+    tcase_add_checked_fixture(loops, setup, teardown);
+    tcase_add_test(loops, counted_loop_runs_without_lookups);
+    tcase_add_test(loops, counted_loop_over_scattered_frames_looks_up);
+    tcase_add_test(loops, counted_loop_forms);
+    tcase_add_test(loops, divide_error_in_a_counted_loop_is_precise);
+    tcase_add_test(loops, endless_counted_loop_is_interruptible);
+    tcase_add_test(loops, counted_loop_into_a_read_only_page_faults_exactly);
+    suite_add_tcase(s, loops);
     return check_run(s);
 }
