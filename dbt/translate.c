@@ -2187,6 +2187,13 @@ static bool find_counted_loop(const struct tctx *t, const struct insn *ins,
     }
     if (flagger == count || accesses == 0 || accesses > RUN_MAX_ACCESSES)
         return false;
+    /* Between the compare and the Jcc, nothing that may change the flags
+     * (a shift by CL writes them only when CL is not 0, so its flags
+     * count as read, not written): x87 and SSE instructions (whose flag
+     * read is only the fault's), or ones that leave the flags alone. */
+    for (uint32_t i = flagger + 1; i + 1 < count; i++)
+        if (ins[i].flags_read && !(ins[i].groups & (IG_X87 | IG_SIMD)))
+            return false;
     /* The counter: the one register written once, by a step. */
     bool found = false;
     for (uint32_t i = 0; i <= flagger && !found; i++) {
@@ -2453,6 +2460,8 @@ static bool gen_run_twin(struct tctx *t, struct block *b, struct pcmap *pcm,
 {
     struct emitter *e = t->e;
     uint8_t *top = e->p;
+    if ((size_t)(e->end - e->p) < 64 * (size_t)count + 128)
+        return false; /* no room left in the block's share of the cache */
     int nstubs = t->nstubs, nmstubs = t->nmstubs, nmemos = t->nmemos;
     uint32_t mode = t->mode;
     bool ok = true;

@@ -1277,6 +1277,38 @@ START_TEST(endless_counted_loop_is_interruptible)
 }
 END_TEST
 
+START_TEST(loop_whose_flags_a_shift_may_change_is_not_counted)
+{
+    /* SHL by CL after the CMP sets the flags the JNE reads whenever CL is
+     * not 0: the loop runs until EAX is shifted out (8 passes), not to
+     * the compare's bound (4), so the entry test cannot count it. */
+    static const uint8_t body[] = {
+        0xbd, 0x02, 0x00, 0x00, 0x00,             /* mov ebp, 2 */
+        0xb8, 0x01, 0x00, 0x00, 0x00,             /* again: mov eax, 1 */
+        0x31, 0xc9,                               /* xor ecx, ecx */
+        0x89, 0x0c, 0x8d, 0x00, 0x00, 0x00, 0x40, /* l1: mov [LIN + ecx*4], ecx */
+        0x41,                                     /* inc ecx */
+        0x83, 0xf9, 0x04,                         /* cmp ecx, 4 */
+        0xd3, 0xe0,                               /* shl eax, cl */
+        0x75, 0xf1,                               /* jne l1 */
+        0x4d,                                     /* dec ebp */
+        0x75, 0xe7,                               /* jnz again */
+        0xf4,                                     /* hlt */
+    };
+    map_run(0, 1, FRAME_A, PTE_P | PTE_W);
+    put32(FRAME_A + 4 * 8, 0x600d);
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    ck_assert_uint_eq(st.regs[R_ECX], 8);
+    for (uint32_t i = 0; i < 8; i++)
+        ck_assert_uint_eq(get32(FRAME_A + 4 * i), i);
+    ck_assert_uint_eq(get32(FRAME_A + 4 * 8), 0x600d);
+    ck_assert_uint_eq(loop_runs() + loop_declines(), 0);
+}
+END_TEST
+
 START_TEST(counted_loop_into_a_read_only_page_faults_exactly)
 {
     /* Every page has a read entry, but the third is read-only (WP set):
@@ -1354,6 +1386,7 @@ int main(void)
     tcase_add_test(loops, counted_loop_forms);
     tcase_add_test(loops, divide_error_in_a_counted_loop_is_precise);
     tcase_add_test(loops, endless_counted_loop_is_interruptible);
+    tcase_add_test(loops, loop_whose_flags_a_shift_may_change_is_not_counted);
     tcase_add_test(loops, counted_loop_into_a_read_only_page_faults_exactly);
     suite_add_tcase(s, loops);
     return check_run(s);
