@@ -2091,6 +2091,11 @@ static bool loop_step(const struct insn *in, struct counted *c)
         c->step = in->reg == 0 ? imm : -imm;
         return imm != INT32_MIN && imm != 0;
     }
+    if (op == 0xff && in->mod == 3 && in->reg <= 1) { /* INC/DEC r/m */
+        c->ind = in->rm;
+        c->step = in->reg == 0 ? 1 : -1;
+        return true;
+    }
     if (op == 0x05 || op == 0x2d) { /* ADD/SUB EAX, imm32 */
         int32_t imm = (int32_t)imm_value(in);
         c->ind = R_EAX;

@@ -51,12 +51,16 @@ add_test(NAME difftest_random
 # which must not disturb flags a later instruction reads.
 add_test(NAME difftest_paging
          COMMAND difftest --mode all --cases 300 --length 24 --seed 4 --paging)
+# Counted loops with paging on: most of them run in the translator's twin
+# body, without lookups (dbt/translate.c, gen_run_test).
+add_test(NAME difftest_counted_loops
+         COMMAND difftest --family counted --cases 3000 --seed 5 --paging)
 # The comparison itself: a flipped EAX in bt386's result must fail.
 add_test(NAME difftest_selfcheck
          COMMAND difftest --family alu --cases 5 --corrupt --max-reports 0)
 set_tests_properties(difftest_selfcheck PROPERTIES WILL_FAIL TRUE)
 set_tests_properties(difftest_targeted difftest_random difftest_paging
-                     difftest_selfcheck
+                     difftest_counted_loops difftest_selfcheck
                      PROPERTIES TIMEOUT 600 LABELS difftest)
 # The soak run: at least 10,000,000 executed instructions.
 add_test(NAME difftest_long

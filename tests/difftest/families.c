@@ -55,6 +55,7 @@ const struct family gen_families[] = {
     {"jcc", t_jcc, FAM_FLOW},
     {"jecxz", t_jecxz, FAM_FLOW},
     {"loop", t_loop, FAM_FLOW},
+    {"counted", t_counted, FAM_FLOW},
     {"string", t_string, 0},
     {"xlat", t_xlat, 0},
     {"x87_ldst", t_x87_ldst, FAM_FP},

@@ -178,6 +178,7 @@ void t_jmp(struct gen *g);
 void t_jcc(struct gen *g);
 void t_jecxz(struct gen *g);
 void t_loop(struct gen *g);
+void t_counted(struct gen *g);
 void t_string(struct gen *g);
 void t_xlat(struct gen *g);
 

@@ -406,3 +406,134 @@ void t_xlat(struct gen *g)
     gen_byte(g, 0xd7);
     gen_end(g, 0, 0);
 }
+
+/* A writable register other than those in `not`, or -1. */
+static int counted_reg(struct gen *g, uint8_t not)
+{
+    for (int tries = 0; tries < 16; tries++) {
+        int r = (int)gen_below(g, 8);
+        if (gen_writable(g, r) && !(not & (1u << r)))
+            return r;
+    }
+    return -1;
+}
+
+/* One access of a counted loop: a load, store or add of a register at
+ * [ind*scale + disp] (SIB without base: the same bytes in 64-bit mode). */
+static void counted_access(struct gen *g, int ind, int scale, uint32_t disp,
+                           uint8_t keep, bool flags_free)
+{
+    int r = counted_reg(g, keep);
+    if (r < 0)
+        return;
+    int kind = (int)gen_below(g, 4);
+    if (kind == 2 && flags_free)
+        kind = 0;
+    static const uint8_t ops[] = {0x8b, 0x89, 0x01, 0x88};
+    if (kind == 3 && r > EBX)
+        kind = 1; /* byte stores: AL..BL only (no REX meaning in 64-bit) */
+    gen_begin(g);
+    gen_byte(g, ops[kind]);
+    gen_byte(g, (uint8_t)(0x04 | r << 3));
+    gen_byte(g, (uint8_t)(scale << 6 | ind << 3 | 5));
+    gen_imm(g, disp, 4);
+    gen_end(g, kind == 2 ? FL_ALL : 0, 0);
+}
+
+/*
+ * A loop counted by one register, the shape dbt/translate.c runs without
+ * lookups under paging (a "twin"): L: accesses at [ind*scale + disp];
+ * step ind by a constant or a register; CMP ind, bound (or the step's own
+ * flags); JNE/JB/JL L. Emitted twice, so that the second copy finds the
+ * pages' shadow entries filled. The counter's values are simulated here
+ * to place the accesses in the data region, whatever they wrap to.
+ */
+void t_counted(struct gen *g)
+{
+    if (g->in_loop || g->skip_depth)
+        return;
+    int form = (int)gen_below(g, 5); /* JNE up, DEC/SUB JNZ, JB imm, JB reg, JL */
+    int ind = counted_reg(g, 0);
+    int sreg = form == 3 ? counted_reg(g, (uint8_t)(1u << (ind < 0 ? 0 : ind)))
+                         : -1;
+    if (ind < 0 || (form == 3 && sreg < 0))
+        return;
+    uint32_t n = 1 + gen_below(g, 12);
+    int32_t step = form == 2 || form == 3 ? (int32_t)(1 + gen_below(g, 7))
+                                          : (int32_t)(1u << gen_below(g, 3));
+    uint32_t v0, bound = 0;
+    int cc = form == 4 ? 0xc : form == 2 || form == 3 ? 0x2 : 0x5;
+    switch (form) {
+    case 0: v0 = gen_pct(g, 50) ? gen_r32(g) : gen_below(g, 64);
+            bound = v0 + n * (uint32_t)step; break;
+    case 1: v0 = n * (uint32_t)step; step = -step; break;
+    case 4: v0 = (uint32_t)-(int32_t)(n * (uint32_t)step) + gen_below(g, 3);
+            bound = gen_below(g, 2); break;
+    default: v0 = gen_below(g, 256);
+             bound = v0 + n * (uint32_t)step - gen_below(g, (uint32_t)step);
+             break;
+    }
+    /* Simulate: the counter's offsets from v0 before and after each step. */
+    int64_t d = 0, dmin = 0, dmax = 0;
+    uint32_t passes = 0;
+    for (;;) {
+        passes++;
+        d += step;
+        dmin = d < dmin ? d : dmin;
+        dmax = d > dmax ? d : dmax;
+        uint32_t v = v0 + (uint32_t)d;
+        bool again = form == 0 ? v != bound : form == 1 ? v != 0
+                   : form == 4 ? (int32_t)v < (int32_t)bound : v < bound;
+        if (!again)
+            break;
+        if (passes > 16)
+            return; /* cannot happen with the forms above */
+    }
+    int scale = (int)gen_below(g, 4);
+    uint32_t span = (uint32_t)(dmax - dmin) << scale;
+    uint32_t at = DT_DATA_BASE + gen_below(g, DT_DATA_SIZE - span - 16);
+    uint32_t disp = at - ((v0 + (uint32_t)dmin) << scale);
+    uint8_t keep = (uint8_t)(1u << ind | (sreg >= 0 ? 1u << sreg : 0));
+    int pre = 1 + (int)gen_below(g, 2), post = (int)gen_below(g, 2);
+    for (int copy = 0; copy < 2; copy++) {
+        gen_mov_imm(g, ind, v0);
+        if (sreg >= 0)
+            gen_mov_imm(g, sreg, (uint32_t)step);
+        int start = (int)g->c->code_len;
+        g->fixed |= keep;
+        g->in_loop++;
+        g->undef |= FL_ALL;
+        for (int i = 0; i < pre; i++)
+            counted_access(g, ind, scale, disp, keep, false);
+        if (gen_pct(g, 30))
+            body(g, 1);
+        gen_begin(g);
+        if (sreg >= 0) {          /* add ind, sreg */
+            gen_byte(g, 0x01);
+            gen_byte(g, (uint8_t)(0xc0 | sreg << 3 | ind));
+        } else if (step == 1 || step == -1) { /* inc/dec ind (FF /0, /1) */
+            gen_byte(g, 0xff);
+            gen_byte(g, (uint8_t)(0xc0 | (step < 0 ? 8 : 0) | ind));
+        } else {                  /* add/sub ind, |step| */
+            gen_byte(g, 0x83);
+            gen_byte(g, (uint8_t)(0xc0 | (step < 0 ? 5 << 3 : 0) | ind));
+            gen_byte(g, (uint8_t)(step < 0 ? -step : step));
+        }
+        gen_end(g, step == 1 || step == -1 ? FL_INCDEC : FL_ALL, 0);
+        for (int i = 0; i < post; i++) /* the step's flags may decide */
+            counted_access(g, ind, scale, disp, keep, form == 1);
+        if (form != 1) {          /* cmp ind, bound */
+            gen_begin(g);
+            gen_byte(g, 0x81);
+            gen_byte(g, (uint8_t)(0xf8 | ind));
+            gen_imm(g, bound, 4);
+            gen_end(g, FL_ALL, 0);
+        }
+        g->in_loop--;
+        g->fixed &= (uint8_t)~keep;
+        gen_begin(g);
+        gen_byte(g, (uint8_t)(0x70 + cc));
+        gen_byte(g, (uint8_t)(int8_t)(start - (int)g->c->code_len - 1));
+        gen_end(g, 0, 0);
+    }
+}
