@@ -2142,24 +2142,11 @@ static bool pow2_step(int32_t s)
     return a && a <= 4096 && !(a & (a - 1));
 }
 
-/*
- * Is the block (count instructions, the last a Jcc) a counted loop the
- * entry test can cover? It must jump back to its start; the last
- * instruction before the Jcc to write flags must compare the counter
- * (after its one step) with a constant or an unchanged register, or be
- * the step itself for JNE; and every access's address must be made of
- * the counter and registers the block does not write.
- */
-static bool find_counted_loop(const struct tctx *t, const struct insn *ins,
-                              uint32_t count, struct counted *c)
+/* Does the block end in a Jcc (rel8 or rel32) back to its own start?
+ * Sets c->jcc, and c->cc for the conditions the entry test can count. */
+static bool loop_back_edge(const struct insn *ins, uint32_t count,
+                           struct counted *c)
 {
-    uint32_t m = t->mode;
-    if ((m & (MODE_PAGING | MODE_CODE32 | MODE_FLAT)) !=
-            (MODE_PAGING | MODE_CODE32 | MODE_FLAT) ||
-        (m & (MODE_ONE | MODE_TS | MODE_EM | MODE_NOFXSR)) ||
-        (m & MODE_SEGCHK_ALL & ~MODE_SEGCHK(SEG_CS)) || t->bounce ||
-        t->bounce_stack || count < 2 || count > RUN_MAX_INSNS)
-        return false;
     const struct insn *j = &ins[count - 1];
     uint8_t op = insn_op(j, 0);
     if (op >= 0x70 && op <= 0x7f)
@@ -2176,32 +2163,46 @@ static bool find_counted_loop(const struct tctx *t, const struct insn *ins,
         return false;
     c->cc = c->jcc == CC_NE ? CC_NE : c->jcc == CC_B ? CC_B
                                       : c->jcc == CC_L ? CC_L : -1;
-    if (c->cc < 0)
-        return false;
-    c->bound_reg = -1;
-    c->bound = 0;
-    uint8_t written = 0;
-    uint32_t flagger = count, accesses = 0;
+    return c->cc >= 0;
+}
+
+/*
+ * May the loop body (all but the Jcc) run in a twin, with one to
+ * RUN_MAX_ACCESSES accesses? *written := the registers it writes,
+ * *flagger := the last instruction that writes flags, after which nothing
+ * may change them (a shift by CL writes them only when CL is not 0, so
+ * its flags count as read, not written: only x87 and SSE instructions,
+ * whose flag read is only the fault's, or ones that leave the flags
+ * alone, may follow it).
+ */
+static bool loop_body_ok(const struct insn *ins, uint32_t count,
+                         uint8_t *written, uint32_t *flagger)
+{
+    uint32_t accesses = 0;
+    *written = 0;
+    *flagger = count;
     for (uint32_t i = 0; i + 1 < count; i++) {
         if (!twin_insn_ok(&ins[i]))
             return false;
-        written |= ins[i].gprs_written;
+        *written |= ins[i].gprs_written;
         if (ins[i].flags_written)
-            flagger = i;
+            *flagger = i;
         accesses += run_access(&ins[i]);
     }
-    if (flagger == count || accesses == 0 || accesses > RUN_MAX_ACCESSES)
+    if (*flagger == count || accesses == 0 || accesses > RUN_MAX_ACCESSES)
         return false;
-    /* Between the compare and the Jcc, nothing that may change the flags
-     * (a shift by CL writes them only when CL is not 0, so its flags
-     * count as read, not written): x87 and SSE instructions (whose flag
-     * read is only the fault's), or ones that leave the flags alone. */
-    for (uint32_t i = flagger + 1; i + 1 < count; i++)
+    for (uint32_t i = *flagger + 1; i + 1 < count; i++)
         if (ins[i].flags_read && !(ins[i].groups & (IG_X87 | IG_SIMD)))
             return false;
-    /* The counter: the one register written once, by a step. */
-    bool found = false;
-    for (uint32_t i = 0; i <= flagger && !found; i++) {
+    return true;
+}
+
+/* The counter: a register written once, by a step, that the flagger
+ * compares (or that the flagger steps, for JNE). */
+static bool loop_counter(const struct insn *ins, uint32_t count,
+                         uint32_t flagger, struct counted *c)
+{
+    for (uint32_t i = 0; i <= flagger; i++) {
         struct counted k = *c;
         if (!loop_step(&ins[i], &k) || k.ind == R_ESP)
             continue;
@@ -2209,41 +2210,64 @@ static bool find_counted_loop(const struct tctx *t, const struct insn *ins,
         bool once = true;
         for (uint32_t x = 0; x + 1 < count; x++)
             once = once && (x == i || !(ins[x].gprs_written & bit));
-        if (!once)
-            continue;
         k.upd = i;
-        if (flagger == i) {
-            k.bound_reg = -1;
-            k.bound = 0;
-            if (k.cc != CC_NE || k.step_reg >= 0)
-                continue;
-        } else if (!loop_compare(&ins[flagger], &k)) {
+        if (!once || (flagger == i ? k.cc != CC_NE || k.step_reg >= 0
+                                   : !loop_compare(&ins[flagger], &k)))
             continue;
-        }
         *c = k;
-        found = true;
+        return true;
     }
-    if (!found)
-        return false;
+    return false;
+}
+
+/* Are the bound, the step and every access's registers unchanged by the
+ * block (the counter aside), and the step one the test can count? */
+static bool loop_operands_fixed(const struct insn *ins, uint32_t count,
+                                uint8_t written, const struct counted *c)
+{
     uint8_t fixed = (uint8_t)~written;
-    if (c->bound_reg >= 0 && !(fixed & (1u << c->bound_reg)))
-        return false;
-    if (c->step_reg >= 0 &&
-        (!(fixed & (1u << c->step_reg)) || c->cc == CC_NE))
-        return false;
-    if (c->step_reg < 0 &&
-        (c->cc == CC_NE ? !pow2_step(c->step) : c->step <= 0))
+    if ((c->bound_reg >= 0 && !(fixed & (1u << c->bound_reg))) ||
+        (c->step_reg >= 0 &&
+         (!(fixed & (1u << c->step_reg)) || c->cc == CC_NE)) ||
+        (c->step_reg < 0 &&
+         (c->cc == CC_NE ? !pow2_step(c->step) : c->step <= 0)))
         return false;
     uint8_t ok = fixed | (uint8_t)(1u << c->ind);
     for (uint32_t i = 0; i + 1 < count; i++) {
         const struct insn *in = &ins[i];
-        if (!run_access(in))
-            continue;
-        if ((in->mem_base >= 0 && !(ok & (1u << in->mem_base))) ||
-            (in->mem_index >= 0 && !(ok & (1u << in->mem_index))))
+        if (run_access(in) &&
+            ((in->mem_base >= 0 && !(ok & (1u << in->mem_base))) ||
+             (in->mem_index >= 0 && !(ok & (1u << in->mem_index)))))
             return false;
     }
     return true;
+}
+
+/*
+ * Is the block (count instructions, the last a Jcc) a counted loop the
+ * entry test can cover? It must jump back to its start; the last
+ * instruction before the Jcc to write flags must compare the counter
+ * (after its one step) with a constant or an unchanged register, or be
+ * the step itself for JNE; and every access's address must be made of
+ * the counter and registers the block does not write.
+ */
+static bool find_counted_loop(const struct tctx *t, const struct insn *ins,
+                              uint32_t count, struct counted *c)
+{
+    uint32_t m = t->mode, flagger;
+    uint8_t written;
+    if ((m & (MODE_PAGING | MODE_CODE32 | MODE_FLAT)) !=
+            (MODE_PAGING | MODE_CODE32 | MODE_FLAT) ||
+        (m & (MODE_ONE | MODE_TS | MODE_EM | MODE_NOFXSR)) ||
+        (m & MODE_SEGCHK_ALL & ~MODE_SEGCHK(SEG_CS)) || t->bounce ||
+        t->bounce_stack || count < 2 || count > RUN_MAX_INSNS)
+        return false;
+    c->bound_reg = -1;
+    c->bound = 0;
+    return loop_back_edge(ins, count, c) &&
+           loop_body_ok(ins, count, &written, &flagger) &&
+           loop_counter(ins, count, flagger, c) &&
+           loop_operands_fixed(ins, count, written, c);
 }
 
 static void run_fail(struct tctx *t, size_t field)
@@ -2251,82 +2275,96 @@ static void run_fail(struct tctx *t, size_t field)
     t->run_fails[t->nrun_fails++] = field;
 }
 
+/* JNE: the distance to the bound (r10d) must be a nonzero multiple of
+ * the step; then R8/R9 := [v0, v0 + distance - step] counting up, or
+ * [v0 - distance + step, v0] counting down (R10 = the bound on entry). */
+static void gen_run_range_ne(struct tctx *t, const struct counted *c)
+{
+    struct emitter *e = t->e;
+    int ind = host_reg(c->ind);
+    bool up = c->step > 0;
+    int32_t s = up ? c->step : -c->step;
+    if (up) { /* r10d = bound - v0 */
+        emit_alu_rr(e, false, 0x29, HR_T2, ind);
+    } else {  /* r10d = v0 - bound */
+        emit_mov_r32_r32(e, HR_T1, ind);
+        emit_alu_rr(e, false, 0x29, HR_T1, HR_T2);
+        emit_mov_r32_r32(e, HR_T2, HR_T1);
+    }
+    run_fail(t, emit_jcc_rel32(e, CC_E, e->p));
+    if (s > 1) {
+        emit_test_r32_imm32(e, HR_T2, (uint32_t)s - 1);
+        run_fail(t, emit_jcc_rel32(e, CC_NE, e->p));
+    }
+    if (up) {
+        emit_movsxd_r64_r32(e, HR_T0, ind);
+        emit_lea_r64(e, HR_T1, hmem_bi(HR_T0, HR_T2, 1, -s));
+    } else {
+        emit_movsxd_r64_r32(e, HR_T1, ind);
+        emit_alu_rr(e, true, 0x89, HR_T0, HR_T1);
+        emit_alu_rr(e, true, 0x29, HR_T0, HR_T2);
+        emit_lea_r64(e, HR_T0, hmem_bd(HR_T0, s));
+    }
+}
+
+/* JB/JL: every pass after the first saw counter < bound, so R8/R9 :=
+ * [v0, max(v0, bound - 1)] (unsigned or signed), and the value after the
+ * last step must not wrap (R10 = the bound on entry). */
+static void gen_run_range_below(struct tctx *t, const struct counted *c)
+{
+    struct emitter *e = t->e;
+    bool sign = c->cc == CC_L;
+    if (sign) {
+        emit_movsxd_r64_r32(e, HR_T0, host_reg(c->ind));
+        emit_movsxd_r64_r32(e, HR_T2, HR_T2);
+    } else {
+        emit_mov_r32_r32(e, HR_T0, host_reg(c->ind));
+    }
+    emit_lea_r64(e, HR_T2, hmem_bd(HR_T2, -1));
+    emit_alu_rr(e, true, 0x89, HR_T1, HR_T0);
+    emit_alu_rr(e, true, 0x39, HR_T1, HR_T2);
+    emit_cmov_r64_r64(e, CC_L, HR_T1, HR_T2); /* r9 = max(v0, bound-1) */
+    if (c->step_reg >= 0) {
+        int sr = host_reg(c->step_reg);
+        if (sign)
+            emit_movsxd_r64_r32(e, HR_T2, sr);
+        else
+            emit_mov_r32_r32(e, HR_T2, sr);
+        emit_mov_m64_r64(e, VCPU_MEM(VOFF(run_step)), HR_T2);
+        if (sign) {
+            emit_test_r64_r64(e, HR_T2, HR_T2);
+            run_fail(t, emit_jcc_rel32(e, CC_S, e->p));
+        }
+        emit_lea_r64(e, HR_T2, hmem_bi(HR_T1, HR_T2, 1, 0));
+    } else {
+        emit_lea_r64(e, HR_T2, hmem_bd(HR_T1, c->step));
+    }
+    if (sign) {
+        emit_cmp_r64_imm32(e, HR_T2, INT32_MAX);
+        run_fail(t, emit_jcc_rel32(e, CC_G, e->p));
+    } else {
+        emit_shr_r64_imm8(e, HR_T2, 32);
+        run_fail(t, emit_jcc_rel32(e, CC_NE, e->p));
+    }
+}
+
 /*
  * vcpu->run_lo/run_hi := the least and greatest value the counter has
  * before its step, over all passes, as exact 64-bit integers (so that an
  * address made from it is linear in it, and its 32-bit wrap can be seen).
- * JNE: the distance to the bound must be a nonzero multiple of the step.
- * JB/JL: every pass after the first saw counter < bound, so the values
- * are within [v0, max(v0, bound - 1)]; the value after the last step must
- * not wrap. Uses R8-R11; flags clobbered.
+ * Uses R8-R11; flags clobbered.
  */
 static void gen_run_range(struct tctx *t, const struct counted *c)
 {
     struct emitter *e = t->e;
-    int ind = host_reg(c->ind);
     if (c->bound_reg >= 0)
         emit_mov_r32_r32(e, HR_T2, host_reg(c->bound_reg));
     else
         emit_mov_r32_imm32(e, HR_T2, c->bound);
-    if (c->cc == CC_NE) {
-        bool up = c->step > 0;
-        int32_t s = up ? c->step : -c->step;
-        if (up) { /* r10d = distance = bound - v0, or v0 - bound */
-            emit_alu_rr(e, false, 0x29, HR_T2, ind);
-        } else {
-            emit_mov_r32_r32(e, HR_T1, ind);
-            emit_alu_rr(e, false, 0x29, HR_T1, HR_T2);
-            emit_mov_r32_r32(e, HR_T2, HR_T1);
-        }
-        run_fail(t, emit_jcc_rel32(e, CC_E, e->p));
-        if (s > 1) {
-            emit_test_r32_imm32(e, HR_T2, (uint32_t)s - 1);
-            run_fail(t, emit_jcc_rel32(e, CC_NE, e->p));
-        }
-        if (up) { /* [v0, v0 + distance - step] */
-            emit_movsxd_r64_r32(e, HR_T0, ind);
-            emit_lea_r64(e, HR_T1, hmem_bi(HR_T0, HR_T2, 1, -s));
-        } else {  /* [v0 - distance + step, v0] */
-            emit_movsxd_r64_r32(e, HR_T1, ind);
-            emit_alu_rr(e, true, 0x89, HR_T0, HR_T1);
-            emit_alu_rr(e, true, 0x29, HR_T0, HR_T2);
-            emit_lea_r64(e, HR_T0, hmem_bd(HR_T0, s));
-        }
-    } else {
-        bool sign = c->cc == CC_L;
-        if (sign) {
-            emit_movsxd_r64_r32(e, HR_T0, ind);
-            emit_movsxd_r64_r32(e, HR_T2, HR_T2);
-        } else {
-            emit_mov_r32_r32(e, HR_T0, ind);
-        }
-        emit_lea_r64(e, HR_T2, hmem_bd(HR_T2, -1));
-        emit_alu_rr(e, true, 0x89, HR_T1, HR_T0);
-        emit_alu_rr(e, true, 0x39, HR_T1, HR_T2);
-        emit_cmov_r64_r64(e, CC_L, HR_T1, HR_T2); /* r9 = max(v0, bound-1) */
-        if (c->step_reg >= 0) {
-            int sr = host_reg(c->step_reg);
-            if (sign)
-                emit_movsxd_r64_r32(e, HR_T2, sr);
-            else
-                emit_mov_r32_r32(e, HR_T2, sr);
-            emit_mov_m64_r64(e, VCPU_MEM(VOFF(run_step)), HR_T2);
-            if (sign) {
-                emit_test_r64_r64(e, HR_T2, HR_T2);
-                run_fail(t, emit_jcc_rel32(e, CC_S, e->p));
-            }
-            emit_lea_r64(e, HR_T2, hmem_bi(HR_T1, HR_T2, 1, 0));
-        } else {
-            emit_lea_r64(e, HR_T2, hmem_bd(HR_T1, c->step));
-        }
-        if (sign) {
-            emit_cmp_r64_imm32(e, HR_T2, INT32_MAX);
-            run_fail(t, emit_jcc_rel32(e, CC_G, e->p));
-        } else {
-            emit_shr_r64_imm8(e, HR_T2, 32);
-            run_fail(t, emit_jcc_rel32(e, CC_NE, e->p));
-        }
-    }
+    if (c->cc == CC_NE)
+        gen_run_range_ne(t, c);
+    else
+        gen_run_range_below(t, c);
     emit_mov_m64_r64(e, VCPU_MEM(VOFF(run_lo)), HR_T0);
     emit_mov_m64_r64(e, VCPU_MEM(VOFF(run_hi)), HR_T1);
 }
@@ -2340,16 +2378,12 @@ static void gen_times(struct emitter *e, int r, int k)
         emit_lea_r64(e, r, hmem_bi(r, r, k - 1, 0));
 }
 
-/*
- * One access of the loop: from the counter's range, the first and last
- * byte it can touch (64-bit; both within 0..4 GiB-1, or no verdict: the
- * guest's address would wrap), then every page between must have the
- * entry vcpu->run_delta (the first access sets it from its first page;
- * a zero entry fails). Writes look in the write table, so pages that are
- * read-only or traced fail.
- */
-static void gen_run_access(struct tctx *t, const struct counted *c,
-                           const struct insn *in, bool post, bool first)
+/* R9/R10 := the first and last byte one access of the loop can touch,
+ * from the counter's range (64-bit: a value outside 0..4 GiB-1 means the
+ * guest's address would wrap). The address's other registers wrap as the
+ * guest's would; the displacement counts with its sign. */
+static void gen_run_bytes(struct tctx *t, const struct counted *c,
+                          const struct insn *in, bool post)
 {
     struct emitter *e = t->e;
     int coef = (in->mem_base == c->ind ? 1 : 0) +
@@ -2357,30 +2391,41 @@ static void gen_run_access(struct tctx *t, const struct counted *c,
     int base = in->mem_base != c->ind ? in->mem_base : -1;
     int index = in->mem_index != c->ind ? in->mem_index : -1;
     int32_t last = (int32_t)in->mem_size - 1;
-    int32_t table = in->mem_write ? (int32_t)SHADOW_WRITE_OFFSET : 0;
     struct hmem step = VCPU_MEM(VOFF(run_step));
-    /* The rest of the address: its registers' part wraps as the guest's
-     * would, the displacement counts with its sign. */
     gen_linear(t, SEG_DS, base, index, in->mem_scale, 0, false);
     emit_lea_r64(e, HR_ADDR, hmem_bd(HR_ADDR, in->mem_disp));
-    if (coef) {
-        emit_mov_r64_m64(e, HR_T1, VCPU_MEM(VOFF(run_lo)));
-        emit_mov_r64_m64(e, HR_T2, VCPU_MEM(VOFF(run_hi)));
-        if (post && c->step_reg >= 0) {
-            emit_add_r64_m64(e, HR_T1, step);
-            emit_add_r64_m64(e, HR_T2, step);
-        } else if (post) {
-            emit_lea_r64(e, HR_T1, hmem_bd(HR_T1, c->step));
-            emit_lea_r64(e, HR_T2, hmem_bd(HR_T2, c->step));
-        }
-        gen_times(e, HR_T1, coef);
-        gen_times(e, HR_T2, coef);
-        emit_lea_r64(e, HR_T1, hmem_bi(HR_T1, HR_ADDR, 1, 0));
-        emit_lea_r64(e, HR_T2, hmem_bi(HR_T2, HR_ADDR, 1, last));
-    } else {
+    if (!coef) {
         emit_mov_r32_r32(e, HR_T1, HR_ADDR);
         emit_lea_r64(e, HR_T2, hmem_bd(HR_ADDR, last));
+        return;
     }
+    emit_mov_r64_m64(e, HR_T1, VCPU_MEM(VOFF(run_lo)));
+    emit_mov_r64_m64(e, HR_T2, VCPU_MEM(VOFF(run_hi)));
+    if (post && c->step_reg >= 0) {
+        emit_add_r64_m64(e, HR_T1, step);
+        emit_add_r64_m64(e, HR_T2, step);
+    } else if (post) {
+        emit_lea_r64(e, HR_T1, hmem_bd(HR_T1, c->step));
+        emit_lea_r64(e, HR_T2, hmem_bd(HR_T2, c->step));
+    }
+    gen_times(e, HR_T1, coef);
+    gen_times(e, HR_T2, coef);
+    emit_lea_r64(e, HR_T1, hmem_bi(HR_T1, HR_ADDR, 1, 0));
+    emit_lea_r64(e, HR_T2, hmem_bi(HR_T2, HR_ADDR, 1, last));
+}
+
+/*
+ * One access of the loop: its bytes (gen_run_bytes) within 0..4 GiB-1,
+ * then every page between must have the entry vcpu->run_delta (the first
+ * access sets it from its first page; a zero entry fails). Writes look in
+ * the write table, so pages that are read-only or traced fail.
+ */
+static void gen_run_access(struct tctx *t, const struct counted *c,
+                           const struct insn *in, bool post, bool first)
+{
+    struct emitter *e = t->e;
+    int32_t table = in->mem_write ? (int32_t)SHADOW_WRITE_OFFSET : 0;
+    gen_run_bytes(t, c, in, post);
     emit_test_r64_r64(e, HR_T1, HR_T1);
     run_fail(t, emit_jcc_rel32(e, CC_S, e->p));
     emit_alu_rr(e, true, 0x89, HR_T0, HR_T2);
