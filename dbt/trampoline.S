@@ -73,7 +73,8 @@ bt_exit_restore:
     and dword ptr [rsp], ~0x40000
     popfq
     fxsave64 [r14 + OFF_FPU_GUEST]
-    fxrstor64 [r14 + OFF_FPU_HOST]  /* clean x87/SSE state for C code */
+    fninit                          /* clean x87/SSE state for C code: */
+    ldmxcsr [r14 + OFF_FPU_HOST + 24] /* as FXRSTOR of the host's, faster */
     mov rsp, [r14 + OFF_HOST_RSP]
     add rsp, 8
     pop r15
