@@ -2258,7 +2258,7 @@ static bool find_counted_loop(const struct tctx *t, const struct insn *ins,
     uint8_t written;
     if ((m & (MODE_PAGING | MODE_CODE32 | MODE_FLAT)) !=
             (MODE_PAGING | MODE_CODE32 | MODE_FLAT) ||
-        (m & (MODE_ONE | MODE_TS | MODE_EM | MODE_NOFXSR)) ||
+        (m & MODE_ONE) ||
         (m & MODE_SEGCHK_ALL & ~MODE_SEGCHK(SEG_CS)) || t->bounce ||
         t->bounce_stack || count < 2 || count > RUN_MAX_INSNS)
         return false;

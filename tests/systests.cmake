@@ -9,7 +9,7 @@
 if(NOT DEFINED BT386_SYSTESTS_ENABLED)
     set(BT386_SYSTESTS_ENABLED
         pg_fault pg_accessed_dirty pg_large pg_global pg_invlpg pg_spaces
-        pg_smc pg_identity_switch sys_privilege sys_iobitmap sys_msr
+        pg_smc pg_identity_switch pg_loops sys_privilege sys_iobitmap sys_msr
         sys_shadow sys_irqstate sys_tasks sys_debug
         sys_segments sys_exceptions sys_v86)
 endif()
@@ -79,3 +79,4 @@ bt386_systest_run(pg_invlpg)
 bt386_systest_run(pg_spaces)
 bt386_systest_run(pg_smc)
 bt386_systest_run(pg_identity_switch)
+bt386_systest_run(pg_loops)
