@@ -2045,8 +2045,9 @@ struct counted {
 };
 
 /* May the instruction run in a twin: one explicit access at most, through
- * a flat segment, no ESP, nothing that leaves translated code? (Anything
- * that still produces an exit or a stub is caught in gen_run_twin.) */
+ * a flat segment, nothing that leaves translated code, and ESP only as a
+ * memory operand's base (so the loop does not move it)? (Anything that
+ * still produces an exit or a stub is caught in gen_run_twin.) */
 static bool twin_insn_ok(const struct insn *in)
 {
     uint8_t op = insn_op(in, 0);
@@ -2058,7 +2059,6 @@ static bool twin_insn_ok(const struct insn *in)
     if (!in->has_mem)
         return !(op == 0xc4 || op == 0xc5 || op == 0x62);
     return !in->addr16 && in->mem_size >= 1 && in->mem_size <= 16 &&
-           in->mem_base != R_ESP && in->mem_index != R_ESP &&
            in->mem_seg != SEG_FS && in->mem_seg != SEG_GS &&
            in->mem_seg != SEG_CS;
 }

@@ -440,6 +440,23 @@ static void counted_access(struct gen *g, int ind, int scale, uint32_t disp,
     gen_end(g, kind == 2 ? FL_ALL : 0, 0);
 }
 
+/* An access of a counted loop that does not move with the counter: a
+ * load or store at [esp - 4k], below the stack's live part. */
+static void counted_stack_access(struct gen *g, uint8_t keep)
+{
+    int32_t d = -4 * (int32_t)(1 + gen_below(g, 16));
+    int r = counted_reg(g, keep);
+    if (r < 0 || !gen_stack_ok(g, d, d + 4))
+        return;
+    gen_need32(g); /* [rsp - 4k] in 64-bit mode */
+    gen_begin(g);
+    gen_byte(g, gen_pct(g, 50) ? 0x89 : 0x8b);
+    gen_byte(g, (uint8_t)(0x44 | r << 3));
+    gen_byte(g, 0x24);
+    gen_byte(g, (uint8_t)(int8_t)d);
+    gen_end(g, 0, 0);
+}
+
 /*
  * A loop counted by one register, the shape dbt/translate.c runs without
  * lookups under paging (a "twin"): L: accesses at [ind*scale + disp];
@@ -495,6 +512,7 @@ void t_counted(struct gen *g)
     uint32_t disp = at - ((v0 + (uint32_t)dmin) << scale);
     uint8_t keep = (uint8_t)(1u << ind | (sreg >= 0 ? 1u << sreg : 0));
     int pre = 1 + (int)gen_below(g, 2), post = (int)gen_below(g, 2);
+    bool stack = gen_pct(g, 25);
     for (int copy = 0; copy < 2; copy++) {
         gen_mov_imm(g, ind, v0);
         if (sreg >= 0)
@@ -505,6 +523,8 @@ void t_counted(struct gen *g)
         g->undef |= FL_ALL;
         for (int i = 0; i < pre; i++)
             counted_access(g, ind, scale, disp, keep, false);
+        if (stack)
+            counted_stack_access(g, keep);
         if (gen_pct(g, 30))
             body(g, 1);
         gen_begin(g);
