@@ -2130,8 +2130,10 @@ static bool loop_compare(const struct insn *in, struct counted *c)
     if (op != 0x39 && op != 0x3b)
         return false;
     int a = op == 0x39 ? in->rm : in->reg, b = op == 0x39 ? in->reg : in->rm;
+    if (a == b || (a != c->ind && (b != c->ind || c->cc != CC_NE)))
+        return false; /* it must test the counter (on the left but for NE) */
     c->bound_reg = a == c->ind ? b : a;
-    return c->bound_reg != c->ind && (a == c->ind || c->cc == CC_NE);
+    return true;
 }
 
 /* Is a step of s (either sign) one the entry test can count exactly

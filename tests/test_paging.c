@@ -1309,6 +1309,41 @@ START_TEST(loop_whose_flags_a_shift_may_change_is_not_counted)
 }
 END_TEST
 
+START_TEST(loop_comparing_other_registers_is_not_counted)
+{
+    /* CMP EBX, EDX; JNE with EBX != EDX never leaves on its own: the
+     * counter EAX is not what the compare tests, so its bound (EBX) says
+     * nothing, and the store loop must run on to the unmapped page after
+     * the four mapped ones and fault there, as on a CPU. */
+    static const uint8_t body[] = {
+        0x31, 0xc9,                               /* xor ecx, ecx */
+        0x83, 0x0c, 0x8d, 0x00, 0x00, 0x00, 0x40, 0x00, /* l0: or dword [LIN + ecx*4], 0 */
+        0x41,                                     /* inc ecx */
+        0x81, 0xf9, 0x00, 0x08, 0x00, 0x00,       /* cmp ecx, 0x800 */
+        0x75, 0xef,                               /* jne l0 */
+        0x31, 0xc0,                               /* xor eax, eax */
+        0xbb, 0x00, 0x08, 0x00, 0x00,             /* mov ebx, 0x800 */
+        0x31, 0xd2,                               /* xor edx, edx */
+        0x89, 0x04, 0x85, 0x00, 0x00, 0x00, 0x40, /* l1: mov [LIN + eax*4], eax */
+        0x40,                                     /* inc eax */
+        0x39, 0xd3,                               /* cmp ebx, edx */
+        0x75, 0xf4,                               /* jne l1 */
+        0xf4,                                     /* hlt */
+    };
+    map_run(0, 4, FRAME_A, PTE_P | PTE_W);
+    put32(FRAME_A + 0x4000, 0x600d);
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, EXC_PF);
+    ck_assert_int_eq(res.error, PF_W);
+    ck_assert_uint_eq(harness_vcpu(h)->cr2, LIN + 0x4000);
+    ck_assert_uint_eq(st.regs[R_EAX], 0x1000);
+    ck_assert_uint_eq(get32(FRAME_A + 0x3ffc), 0xfff);
+    ck_assert_uint_eq(get32(FRAME_A + 0x4000), 0x600d);
+}
+END_TEST
+
 START_TEST(counted_loop_into_a_read_only_page_faults_exactly)
 {
     /* Every page has a read entry, but the third is read-only (WP set):
@@ -1387,6 +1422,7 @@ int main(void)
     tcase_add_test(loops, divide_error_in_a_counted_loop_is_precise);
     tcase_add_test(loops, endless_counted_loop_is_interruptible);
     tcase_add_test(loops, loop_whose_flags_a_shift_may_change_is_not_counted);
+    tcase_add_test(loops, loop_comparing_other_registers_is_not_counted);
     tcase_add_test(loops, counted_loop_into_a_read_only_page_faults_exactly);
     suite_add_tcase(s, loops);
     return check_run(s);
