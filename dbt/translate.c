@@ -2170,7 +2170,8 @@ static bool loop_back_edge(const struct insn *ins, uint32_t count,
 
 /*
  * May the loop body (all but the Jcc) run in a twin, with one to
- * RUN_MAX_ACCESSES accesses? *written := the registers it writes,
+ * RUN_MAX_ACCESSES accesses, and no x87/SSE instruction where CR0.TS/EM
+ * or a clear CR4.OSFXSR make them fault? *written := the registers it writes,
  * *flagger := the last instruction that writes flags, after which nothing
  * may change them (a shift by CL writes them only when CL is not 0, so
  * its flags count as read, not written: only x87 and SSE instructions,
@@ -2178,14 +2179,16 @@ static bool loop_back_edge(const struct insn *ins, uint32_t count,
  * alone, may follow it).
  */
 static bool loop_body_ok(const struct insn *ins, uint32_t count,
-                         uint8_t *written, uint32_t *flagger)
+                         uint32_t mode, uint8_t *written, uint32_t *flagger)
 {
     uint32_t accesses = 0;
+    bool fpu_faults = mode & (MODE_TS | MODE_EM | MODE_NOFXSR);
     *written = 0;
     *flagger = count;
     for (uint32_t i = 0; i + 1 < count; i++) {
-        if (!twin_insn_ok(&ins[i]))
-            return false;
+        if (!twin_insn_ok(&ins[i]) ||
+            (fpu_faults && (ins[i].groups & (IG_X87 | IG_SIMD))))
+            return false; /* the first body would end at its #NM or #UD */
         *written |= ins[i].gprs_written;
         if (ins[i].flags_written)
             *flagger = i;
@@ -2267,7 +2270,7 @@ static bool find_counted_loop(const struct tctx *t, const struct insn *ins,
     c->bound_reg = -1;
     c->bound = 0;
     return loop_back_edge(ins, count, c) &&
-           loop_body_ok(ins, count, &written, &flagger) &&
+           loop_body_ok(ins, count, m, &written, &flagger) &&
            loop_counter(ins, count, flagger, c) &&
            loop_operands_fixed(ins, count, written, c);
 }
