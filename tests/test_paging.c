@@ -1042,6 +1042,41 @@ START_TEST(rep_stos_run_stops_at_a_read_only_page)
 }
 END_TEST
 
+START_TEST(rep_stos_run_stops_at_the_top_of_the_address_space)
+{
+    /* The last two pages of the 4 GiB on contiguous frames: once their
+     * entries are filled, a REP STOSD from 0xffffe800 takes both in one
+     * run, which must end at 0xffffffff; EDI wraps to 0 and the rest goes
+     * to linear 0 (identity-mapped), as on a CPU with 32-bit addresses. */
+    static const uint8_t body[] = {
+        0xbf, 0x00, 0xe0, 0xff, 0xff, /* mov edi, 0xffffe000 */
+        0xb9, 0x00, 0x08, 0x00, 0x00, /* mov ecx, 0x800 */
+        0xb8, 0x11, 0x11, 0x11, 0x11, /* mov eax, 0x11111111 */
+        0xf3, 0xab,                   /* rep stosd */
+        0xbf, 0x00, 0xe8, 0xff, 0xff, /* mov edi, 0xffffe800 */
+        0xb9, 0x00, 0x08, 0x00, 0x00, /* mov ecx, 0x800 */
+        0xb8, 0x22, 0x22, 0x22, 0x22, /* mov eax, 0x22222222 */
+        0xf3, 0xab,                   /* rep stosd */
+        0xf4,                         /* hlt */
+    };
+    const uint32_t pt_top = 0x00013000u, frame = FRAME_A + 0x20000;
+    map(PD1, pt_top, 0xffffe000u, frame, PTE_P | PTE_W);
+    map(PD1, pt_top, 0xfffff000u, frame + 0x1000, PTE_P | PTE_W);
+    emit_enable_paging(PD1, 0);
+    emit(body, sizeof(body));
+    run();
+    ck_assert_int_eq(res.vector, -1);
+    for (uint32_t off = 0; off < 0x2000; off += 4)
+        ck_assert_uint_eq(get32(frame + off),
+                          off < 0x800 ? 0x11111111u : 0x22222222u);
+    for (uint32_t off = 0; off < 0x800; off += 4)
+        ck_assert_uint_eq(get32(off), 0x22222222u);
+    ck_assert_uint_eq(get32(0x800), 0);
+    ck_assert_uint_eq(st.regs[R_EDI], 0x800);
+    ck_assert_uint_eq(st.regs[R_ECX], 0);
+}
+END_TEST
+
 /*
  * Counted loops (dbt/translate.c, gen_run_test): with every page a loop
  * can reach on one shadow entry, the loop runs in its twin, without
@@ -1412,6 +1447,7 @@ int main(void)
     tcase_add_test(tc, rep_movs_across_scattered_frames);
     tcase_add_test(tc, rep_movs_runs_over_contiguous_pages);
     tcase_add_test(tc, rep_stos_run_stops_at_a_read_only_page);
+    tcase_add_test(tc, rep_stos_run_stops_at_the_top_of_the_address_space);
     tcase_add_test(tc, single_string_insns_through_shadow_tables);
     suite_add_tcase(s, tc);
     TCase *loops = tcase_create("counted loops");
