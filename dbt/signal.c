@@ -119,9 +119,10 @@ static bool classify(struct vcpu *v, int sig, const siginfo_t *si,
             /* A zero shadow entry: the access went to host address L. */
             v->fault_kind = FAULT_PAGE;
             v->fault_addr = addr;
-            v->fault_write = (mc->gregs[REG_ERR] & 2) != 0 ||
-                             (dbt_pcmap_at(b, (void *)mc->gregs[REG_RIP]).flags &
-                              PCF_MISS_WRITE);
+            v->fault_write =
+                (mc->gregs[REG_ERR] & 2) != 0 ||
+                (dbt_pcmap_at(b, (void *)mc->gregs[REG_RIP]).flags &
+                 PCF_MISS_WRITE);
             return true;
         }
         return classify_window(v, si, addr);
@@ -129,7 +130,8 @@ static bool classify(struct vcpu *v, int sig, const siginfo_t *si,
     case TRAP_UD: set_exception(v, EXC_UD, -1); return true;
     case TRAP_GP:
         if ((dbt_pcmap_at(b, (void *)mc->gregs[REG_RIP]).flags &
-             PCF_CROSS_GP) && ((uint64_t)mc->gregs[REG_R10] >> 63)) {
+             PCF_CROSS_GP) &&
+            ((uint64_t)mc->gregs[REG_R10] >> 63)) {
             v->fault_kind = FAULT_CROSS; /* not the guest's #GP */
             return true;
         }

@@ -49,10 +49,10 @@ struct memostub {
 
 /* Counted loops (gen_run_test): at most this many instructions and
  * accesses, pages per access, and failure branches in the entry test. */
-#define RUN_MAX_INSNS 24
+#define RUN_MAX_INSNS    24
 #define RUN_MAX_ACCESSES 12
-#define RUN_MAX_PAGES 1024
-#define RUN_MAX_FAILS (8 + 6 * RUN_MAX_ACCESSES)
+#define RUN_MAX_PAGES    1024
+#define RUN_MAX_FAILS    (8 + 6 * RUN_MAX_ACCESSES)
 
 /* The refill of a block's stack-page memo slot (gen_esp_check). */
 struct stackmemo {
@@ -2052,8 +2052,8 @@ static bool twin_insn_ok(const struct insn *in)
 {
     uint8_t op = insn_op(in, 0);
     if (flags_barrier(in) || in->implicit_esp || in->esp_reg || in->esp_rm ||
-        in->esp_opreg || in->bit_offset || stores_fpu_env(in) ||
-        op == 0xd7 || ((op == 0xc6 || op == 0xc7) && in->reg != 0) ||
+        in->esp_opreg || in->bit_offset || stores_fpu_env(in) || op == 0xd7 ||
+        ((op == 0xc6 || op == 0xc7) && in->reg != 0) ||
         (op == 0x0f && insn_op(in, 1) == 0xf7))
         return false;
     if (!in->has_mem)
@@ -2158,13 +2158,15 @@ static bool loop_back_edge(const struct insn *ins, uint32_t count,
     else
         return false;
     int rel_len = j->len - j->imm_off;
-    int32_t rel = rel_len == 1 ? (int8_t)j->bytes[j->imm_off]
-                               : (int32_t)imm_value(j);
+    int32_t rel =
+        rel_len == 1 ? (int8_t)j->bytes[j->imm_off] : (int32_t)imm_value(j);
     if (j->op16 || (rel_len != 1 && rel_len != 4) ||
         j->eip + j->len + (uint32_t)rel != ins[0].eip)
         return false;
-    c->cc = c->jcc == CC_NE ? CC_NE : c->jcc == CC_B ? CC_B
-                                      : c->jcc == CC_L ? CC_L : -1;
+    c->cc = c->jcc == CC_NE  ? CC_NE
+            : c->jcc == CC_B ? CC_B
+            : c->jcc == CC_L ? CC_L
+                             : -1;
     return c->cc >= 0;
 }
 
@@ -2178,8 +2180,8 @@ static bool loop_back_edge(const struct insn *ins, uint32_t count,
  * whose flag read is only the fault's, or ones that leave the flags
  * alone, may follow it).
  */
-static bool loop_body_ok(const struct insn *ins, uint32_t count,
-                         uint32_t mode, uint8_t *written, uint32_t *flagger)
+static bool loop_body_ok(const struct insn *ins, uint32_t count, uint32_t mode,
+                         uint8_t *written, uint32_t *flagger)
 {
     uint32_t accesses = 0;
     bool fpu_faults = mode & (MODE_TS | MODE_EM | MODE_NOFXSR);
@@ -2263,9 +2265,8 @@ static bool find_counted_loop(const struct tctx *t, const struct insn *ins,
     uint8_t written;
     if ((m & (MODE_PAGING | MODE_CODE32 | MODE_FLAT)) !=
             (MODE_PAGING | MODE_CODE32 | MODE_FLAT) ||
-        (m & MODE_ONE) ||
-        (m & MODE_SEGCHK_ALL & ~MODE_SEGCHK(SEG_CS)) || t->bounce ||
-        t->bounce_stack || count < 2 || count > RUN_MAX_INSNS)
+        (m & MODE_ONE) || (m & MODE_SEGCHK_ALL & ~MODE_SEGCHK(SEG_CS)) ||
+        t->bounce || t->bounce_stack || count < 2 || count > RUN_MAX_INSNS)
         return false;
     c->bound_reg = -1;
     c->bound = 0;
@@ -2291,7 +2292,7 @@ static void gen_run_range_ne(struct tctx *t, const struct counted *c)
     int32_t s = up ? c->step : -c->step;
     if (up) { /* r10d = bound - v0 */
         emit_alu_rr(e, false, 0x29, HR_T2, ind);
-    } else {  /* r10d = v0 - bound */
+    } else { /* r10d = v0 - bound */
         emit_mov_r32_r32(e, HR_T1, ind);
         emit_alu_rr(e, false, 0x29, HR_T1, HR_T2);
         emit_mov_r32_r32(e, HR_T2, HR_T1);
@@ -2464,9 +2465,8 @@ static void gen_run_access(struct tctx *t, const struct counted *c,
  * gen_run_twin); otherwise on into the first body. The guest's flags are
  * set aside around it where they are live into the block.
  */
-static void gen_run_test(struct tctx *t, const struct insn *ins,
-                         uint32_t count, bool flags_in,
-                         const struct counted *c)
+static void gen_run_test(struct tctx *t, const struct insn *ins, uint32_t count,
+                         bool flags_in, const struct counted *c)
 {
     struct emitter *e = t->e;
     if (flags_in)
@@ -2524,8 +2524,8 @@ static bool gen_run_twin(struct tctx *t, struct block *b, struct pcmap *pcm,
     t->end = false;
     gen_poll(t);
     for (uint32_t i = 0; i + 1 < count && ok; i++) {
-        pcm[count + i] = (struct pcmap){(uint32_t)(e->p - b->host),
-                                        ins[i].eip, 0};
+        pcm[count + i] =
+            (struct pcmap){(uint32_t)(e->p - b->host), ins[i].eip, 0};
         t->insn_off = emit_offset(e);
         t->in = &ins[i];
         t->flags_live = live[i];
@@ -2538,8 +2538,8 @@ static bool gen_run_twin(struct tctx *t, struct block *b, struct pcmap *pcm,
     t->mode = mode;
     t->pcflags = 0;
     if (ok) {
-        pcm[2 * count - 1] = (struct pcmap){(uint32_t)(e->p - b->host),
-                                            ins[count - 1].eip, 0};
+        pcm[2 * count - 1] =
+            (struct pcmap){(uint32_t)(e->p - b->host), ins[count - 1].eip, 0};
         emit_jcc_rel32(e, c->jcc, top);
         emit_mov_r32_imm32(e, HR_PAGE_SHIFT, 12);
         emit_jmp_rel32(e, e->start + t->run_fall);

@@ -152,7 +152,7 @@ struct vcpu_stats {
     uint64_t shadow_miss_stub;  /* misses taken through a tested branch */
     uint64_t shadow_miss_fault; /* misses taken as a zero entry's fault */
     uint64_t shadow_memo_refills; /* memo slots refilled (dbt/translate.c) */
-    uint64_t shadow_runs;      /* counted loops run without lookups */
+    uint64_t shadow_runs;         /* counted loops run without lookups */
     uint64_t shadow_run_declines; /* ... and entries to them that looked up */
     uint64_t shadow_true_pf;   /* misses that were the guest's #PF */
     uint64_t shadow_miss_ns;   /* host time spent handling misses */

@@ -407,12 +407,12 @@ void t_xlat(struct gen *g)
     gen_end(g, 0, 0);
 }
 
-/* A writable register other than those in `not`, or -1. */
-static int counted_reg(struct gen *g, uint8_t not)
+/* A writable register other than those in `avoid`, or -1. */
+static int counted_reg(struct gen *g, uint8_t avoid)
 {
     for (int tries = 0; tries < 16; tries++) {
         int r = (int)gen_below(g, 8);
-        if (gen_writable(g, r) && !(not & (1u << r)))
+        if (gen_writable(g, r) && !(avoid & (1u << r)))
             return r;
     }
     return -1;
@@ -469,7 +469,8 @@ void t_counted(struct gen *g)
 {
     if (g->in_loop || g->skip_depth)
         return;
-    int form = (int)gen_below(g, 5); /* JNE up, DEC/SUB JNZ, JB imm, JB reg, JL */
+    /* JNE up, DEC/SUB JNZ, JB imm, JB reg, JL */
+    int form = (int)gen_below(g, 5);
     int ind = counted_reg(g, 0);
     int sreg = form == 3 ? counted_reg(g, (uint8_t)(1u << (ind < 0 ? 0 : ind)))
                          : -1;
@@ -481,14 +482,22 @@ void t_counted(struct gen *g)
     uint32_t v0, bound = 0;
     int cc = form == 4 ? 0xc : form == 2 || form == 3 ? 0x2 : 0x5;
     switch (form) {
-    case 0: v0 = gen_pct(g, 50) ? gen_r32(g) : gen_below(g, 64);
-            bound = v0 + n * (uint32_t)step; break;
-    case 1: v0 = n * (uint32_t)step; step = -step; break;
-    case 4: v0 = (uint32_t)-(int32_t)(n * (uint32_t)step) + gen_below(g, 3);
-            bound = gen_below(g, 2); break;
-    default: v0 = gen_below(g, 256);
-             bound = v0 + n * (uint32_t)step - gen_below(g, (uint32_t)step);
-             break;
+    case 0:
+        v0 = gen_pct(g, 50) ? gen_r32(g) : gen_below(g, 64);
+        bound = v0 + n * (uint32_t)step;
+        break;
+    case 1:
+        v0 = n * (uint32_t)step;
+        step = -step;
+        break;
+    case 4:
+        v0 = 0u - n * (uint32_t)step + gen_below(g, 3);
+        bound = gen_below(g, 2);
+        break;
+    default:
+        v0 = gen_below(g, 256);
+        bound = v0 + n * (uint32_t)step - gen_below(g, (uint32_t)step);
+        break;
     }
     /* Simulate: the counter's offsets from v0 before and after each step. */
     int64_t d = 0, dmin = 0, dmax = 0;
@@ -499,8 +508,10 @@ void t_counted(struct gen *g)
         dmin = d < dmin ? d : dmin;
         dmax = d > dmax ? d : dmax;
         uint32_t v = v0 + (uint32_t)d;
-        bool again = form == 0 ? v != bound : form == 1 ? v != 0
-                   : form == 4 ? (int32_t)v < (int32_t)bound : v < bound;
+        bool again = form == 0   ? v != bound
+                     : form == 1 ? v != 0
+                     : form == 4 ? (int32_t)v < (int32_t)bound
+                                 : v < bound;
         if (!again)
             break;
         if (passes > 16)
