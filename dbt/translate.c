@@ -100,8 +100,9 @@ struct tctx {
      * the entry test's jump to the twin and of its failures, and host
      * offsets of the first body's start, its back edge and its exit. */
     bool run;
+    bool run_flags_in; /* the test set the guest's flags aside */
     uint32_t run_eip;
-    size_t run_go, run_back, run_fall, run_top;
+    size_t run_go, run_fail_at, run_back, run_fall, run_top;
     size_t run_fails[RUN_MAX_FAILS];
     int nrun_fails;
 };
@@ -2460,10 +2461,11 @@ static void gen_run_access(struct tctx *t, const struct counted *c,
 }
 
 /*
- * The entry test of a counted loop, at the block's start: on success
- * R15 := the one entry and on to the twin (t->run_go, patched by
- * gen_run_twin); otherwise on into the first body. The guest's flags are
- * set aside around it where they are live into the block.
+ * The entry test of a counted loop, at the block's start: on success on
+ * to the twin's entry (t->run_go, patched by gen_run_twin), which sets
+ * R15 := the one entry; otherwise on into the first body (also where
+ * gen_run_abandon sends the success). The guest's flags are set aside
+ * around it where they are live into the block.
  */
 static void gen_run_test(struct tctx *t, const struct insn *ins, uint32_t count,
                          bool flags_in, const struct counted *c)
@@ -2479,11 +2481,9 @@ static void gen_run_test(struct tctx *t, const struct insn *ins, uint32_t count,
         gen_run_access(t, c, &ins[i], i > c->upd, first);
         first = false;
     }
-    emit_add_m64_imm8(e, VCPU_MEM(VOFF(stats.shadow_runs)), 1);
-    emit_mov_r64_m64(e, HR_PBASE, VCPU_MEM(VOFF(run_delta)));
-    if (flags_in)
-        gen_restore_flags(t);
     t->run_go = emit_jmp_rel32(e, e->p);
+    t->run_flags_in = flags_in;
+    t->run_fail_at = emit_offset(e);
     for (int i = 0; i < t->nrun_fails; i++)
         emit_patch_rel32(e->start + t->run_fails[i], e->p);
     emit_add_m64_imm8(e, VCPU_MEM(VOFF(stats.shadow_run_declines)), 1);
@@ -2501,22 +2501,27 @@ static void gen_run_back(struct tctx *t)
 }
 
 /*
- * The twin: the block's instructions again, translated as with paging
- * off (R15 holds the entry), with a poll at its top, the back edge to
- * itself, and the exit through the first body's (R15 back to the page
- * shift first). Its PC map records follow the block's (pcm[count + i]).
- * False, with nothing emitted, if an instruction came out needing an
- * exit or a stub after all: then the entry test's success leads back
- * into the first body.
+ * The twin: its entry (count the run, R15 := the entry, the guest's
+ * flags back), then the block's instructions again, translated as with
+ * paging off, with a poll at its top, the back edge to itself, and the
+ * exit through the first body's (R15 back to the page shift first). Its
+ * PC map records follow the block's (pcm[count + i]). False, with
+ * nothing emitted, if an instruction came out needing an exit or a stub
+ * after all (gen_run_abandon then).
  */
 static bool gen_run_twin(struct tctx *t, struct block *b, struct pcmap *pcm,
                          const struct insn *ins, const bool *live,
                          uint32_t count, const struct counted *c)
 {
     struct emitter *e = t->e;
-    uint8_t *top = e->p;
-    if ((size_t)(e->end - e->p) < 64 * (size_t)count + 128)
+    if ((size_t)(e->end - e->p) < 64 * (size_t)count + 192)
         return false; /* no room left in the block's share of the cache */
+    uint8_t *entry = e->p;
+    emit_add_m64_imm8(e, VCPU_MEM(VOFF(stats.shadow_runs)), 1);
+    emit_mov_r64_m64(e, HR_PBASE, VCPU_MEM(VOFF(run_delta)));
+    if (t->run_flags_in)
+        gen_restore_flags(t);
+    uint8_t *top = e->p;
     int nstubs = t->nstubs, nmstubs = t->nmstubs, nmemos = t->nmemos;
     uint32_t mode = t->mode;
     bool ok = true;
@@ -2543,21 +2548,19 @@ static bool gen_run_twin(struct tctx *t, struct block *b, struct pcmap *pcm,
         emit_jcc_rel32(e, c->jcc, top);
         emit_mov_r32_imm32(e, HR_PAGE_SHIFT, 12);
         emit_jmp_rel32(e, e->start + t->run_fall);
-        emit_patch_rel32(e->start + t->run_go, top);
-        b->twin_off = (uint32_t)(top - b->host);
+        emit_patch_rel32(e->start + t->run_go, entry);
+        b->twin_off = (uint32_t)(entry - b->host);
         b->ntwin = count;
         return true;
     }
-    e->p = top;
+    e->p = entry;
     return false;
 }
 
-/* No twin after all: the entry test's success leads into the first body. */
+/* No twin after all: the entry test's success goes the way of a failure. */
 static void gen_run_abandon(struct tctx *t)
 {
-    emit_patch_rel32(t->e->start + t->run_go, t->e->p);
-    emit_mov_r32_imm32(t->e, HR_PAGE_SHIFT, 12);
-    emit_jmp_rel32(t->e, t->e->start + t->run_top);
+    emit_patch_rel32(t->e->start + t->run_go, t->e->start + t->run_fail_at);
 }
 
 void translate_block(struct dbt *d, struct vcpu *v, uint32_t mode,
