@@ -545,26 +545,30 @@ struct block *dbt_block_at(struct dbt *d, const void *pc)
     return p < b->host + b->host_len ? b : NULL;
 }
 
+/* The last of n records whose host code starts at or before off (the
+ * first if none does). */
+static uint32_t pcmap_last_at(const struct pcmap *pm, uint32_t n, uint32_t off)
+{
+    uint32_t best = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (pm[i].host_off <= off)
+            best = i;
+    return best;
+}
+
 struct pcmap dbt_pcmap_at(const struct block *b, const void *pc)
 {
     uint32_t off = (uint32_t)((const uint8_t *)pc - b->host);
     if (b->twin_off && off >= b->twin_off) {
         const struct pcmap *twin = &b->pcmap[b->ninsns];
-        uint32_t best = 0;
-        for (uint32_t i = 0; i < b->ntwin; i++)
-            if (twin[i].host_off <= off)
-                best = i;
+        uint32_t best = pcmap_last_at(twin, b->ntwin, off);
         struct pcmap pm = twin[best];
         pm.host_off = b->pcmap[best].host_off;
         if (off < twin[0].host_off)
             pm.flags = 0; /* the twin's poll load, before its first one */
         return pm;
     }
-    const struct pcmap *best = &b->pcmap[0];
-    for (uint32_t i = 0; i < b->ninsns; i++)
-        if (b->pcmap[i].host_off <= off)
-            best = &b->pcmap[i];
-    return *best;
+    return b->pcmap[pcmap_last_at(b->pcmap, b->ninsns, off)];
 }
 
 /* Instructions the monitor emulates are decoded again at every exit;

@@ -291,12 +291,17 @@ void emit_shr_r32_imm8(struct emitter *e, int r, uint8_t n)
     emit_u8(e, n);
 }
 
-void emit_cmov_r32_r32(struct emitter *e, int cc, int dst, int src)
+static void emit_cmov_rr(struct emitter *e, bool w, int cc, int dst, int src)
 {
-    emit_rex(e, false, dst, H_NONE, src, false);
+    emit_rex(e, w, dst, H_NONE, src, false);
     emit_u8(e, 0x0f);
     emit_u8(e, (uint8_t)(0x40 | cc));
     emit_u8(e, modrm(3, dst, src));
+}
+
+void emit_cmov_r32_r32(struct emitter *e, int cc, int dst, int src)
+{
+    emit_cmov_rr(e, false, cc, dst, src);
 }
 
 void emit_push_m64(struct emitter *e, struct hmem m)
@@ -365,10 +370,7 @@ void emit_shr_r64_imm8(struct emitter *e, int r, uint8_t n)
 
 void emit_cmov_r64_r64(struct emitter *e, int cc, int dst, int src)
 {
-    emit_rex(e, true, dst, H_NONE, src, false);
-    emit_u8(e, 0x0f);
-    emit_u8(e, (uint8_t)(0x40 | cc));
-    emit_u8(e, modrm(3, dst, src));
+    emit_cmov_rr(e, true, cc, dst, src);
 }
 
 void emit_cmov_r64_m64(struct emitter *e, int cc, int dst, struct hmem m)

@@ -109,10 +109,16 @@ struct tctx {
 
 static void gen_undefined(struct tctx *t);
 
+/* The EIP after instruction `in` in code of `mode`. */
+static uint32_t insn_next(const struct insn *in, uint32_t mode)
+{
+    uint32_t eip = in->eip + in->len;
+    return (mode & MODE_CODE32) ? eip : (eip & 0xffff);
+}
+
 static uint32_t next_eip(const struct tctx *t)
 {
-    uint32_t eip = t->in->eip + t->in->len;
-    return (t->mode & MODE_CODE32) ? eip : (eip & 0xffff);
+    return insn_next(t->in, t->mode);
 }
 
 /* Leave translated code: continue at guest eip for `reason`. */
@@ -831,9 +837,9 @@ static void gen_load_rm(struct tctx *t, int size)
 }
 
 /* Sign-extended relative branch target. */
-static uint32_t rel_target(const struct tctx *t)
+/* The target of the relative branch `in` in code of `mode`. */
+static uint32_t insn_target(const struct insn *in, uint32_t mode)
 {
-    const struct insn *in = t->in;
     int n = in->len - in->imm_off;
     int32_t rel = n == 1 ? (int8_t)in->bytes[in->imm_off]
                   : n == 2 ? (int16_t)(in->bytes[in->imm_off] |
@@ -842,8 +848,13 @@ static uint32_t rel_target(const struct tctx *t)
                                        in->bytes[in->imm_off + 1] << 8 |
                                        in->bytes[in->imm_off + 2] << 16 |
                                        (uint32_t)in->bytes[in->imm_off + 3] << 24);
-    uint32_t target = next_eip(t) + (uint32_t)rel;
+    uint32_t target = insn_next(in, mode) + (uint32_t)rel;
     return in->op16 ? (target & 0xffff) : target;
+}
+
+static uint32_t rel_target(const struct tctx *t)
+{
+    return insn_target(t->in, t->mode);
 }
 
 static uint32_t imm_value(const struct insn *in)
@@ -1236,10 +1247,7 @@ static void gen_rep_string_paged(struct tctx *t, uint8_t op)
     emit_alu_rr(e, true, 0x89, HR_ADDR, HR_T1); /* mov r11, r9 */
     size_t to_cross = 0;
     if (shift) {
-        emit_u8(e, 0x49); /* shr r11, shift */
-        emit_u8(e, 0xc1);
-        emit_u8(e, 0xeb);
-        emit_u8(e, shift);
+        emit_shr_r64_imm8(e, HR_ADDR, shift);
         to_cross = emit_jcc_rel32(e, CC_E, e->p); /* straddles two runs */
     }
     emit_mov_r32_r32(e, HR_T1, H_RCX);
@@ -2148,7 +2156,7 @@ static bool pow2_step(int32_t s)
 /* Does the block end in a Jcc (rel8 or rel32) back to its own start?
  * Sets c->jcc, and c->cc for the conditions the entry test can count. */
 static bool loop_back_edge(const struct insn *ins, uint32_t count,
-                           struct counted *c)
+                           uint32_t mode, struct counted *c)
 {
     const struct insn *j = &ins[count - 1];
     uint8_t op = insn_op(j, 0);
@@ -2158,11 +2166,7 @@ static bool loop_back_edge(const struct insn *ins, uint32_t count,
         c->jcc = insn_op(j, 1) & 0xf;
     else
         return false;
-    int rel_len = j->len - j->imm_off;
-    int32_t rel =
-        rel_len == 1 ? (int8_t)j->bytes[j->imm_off] : (int32_t)imm_value(j);
-    if (j->op16 || (rel_len != 1 && rel_len != 4) ||
-        j->eip + j->len + (uint32_t)rel != ins[0].eip)
+    if (j->op16 || insn_target(j, mode) != ins[0].eip)
         return false;
     c->cc = c->jcc == CC_NE  ? CC_NE
             : c->jcc == CC_B ? CC_B
@@ -2271,7 +2275,7 @@ static bool find_counted_loop(const struct tctx *t, const struct insn *ins,
         return false;
     c->bound_reg = -1;
     c->bound = 0;
-    return loop_back_edge(ins, count, c) &&
+    return loop_back_edge(ins, count, m, c) &&
            loop_body_ok(ins, count, m, &written, &flagger) &&
            loop_counter(ins, count, flagger, c) &&
            loop_operands_fixed(ins, count, written, c);
